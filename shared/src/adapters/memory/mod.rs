@@ -1,0 +1,9 @@
+//! In-memory adapters with the same semantics as the production ones.
+
+mod cache;
+mod records;
+mod search;
+
+pub use cache::MemoryCache;
+pub use records::MemoryRecords;
+pub use search::MemorySearchIndex;

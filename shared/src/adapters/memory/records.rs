@@ -1,0 +1,148 @@
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::{AppError, AppResult};
+use crate::model::{Account, AccountStatus, Festival, Session};
+use crate::ports::{AccountStore, FestivalStore, SessionStore};
+
+/// Accounts, sessions and festivals held in process memory.
+#[derive(Default)]
+pub struct MemoryRecords {
+    accounts: Mutex<HashMap<String, Account>>,
+    sessions: Mutex<HashMap<(String, String), Session>>,
+    festivals: Mutex<BTreeMap<String, Festival>>,
+}
+
+impl MemoryRecords {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryRecords {
+    async fn get_account(&self, email: &str) -> AppResult<Option<Account>> {
+        Ok(self.accounts.lock().unwrap().get(email).cloned())
+    }
+
+    async fn put_unconfirmed(&self, account: &Account) -> AppResult<()> {
+        let mut accounts = self.accounts.lock().unwrap();
+        if let Some(existing) = accounts.get(&account.email) {
+            if existing.status == AccountStatus::Confirmed {
+                return Err(AppError::EmailTaken);
+            }
+        }
+        accounts.insert(account.email.clone(), account.clone());
+        Ok(())
+    }
+
+    async fn record_failed_code(&self, email: &str) -> AppResult<u32> {
+        let mut accounts = self.accounts.lock().unwrap();
+        let pending = accounts
+            .get_mut(email)
+            .and_then(|a| a.confirmation.as_mut())
+            .ok_or(AppError::CodeMismatch)?;
+        pending.failed_attempts += 1;
+        Ok(pending.failed_attempts)
+    }
+
+    async fn mark_confirmed(&self, email: &str, _at: DateTime<Utc>) -> AppResult<()> {
+        let mut accounts = self.accounts.lock().unwrap();
+        let account = accounts.get_mut(email).ok_or(AppError::CodeMismatch)?;
+        account.status = AccountStatus::Confirmed;
+        account.confirmation = None;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryRecords {
+    async fn create_session(&self, session: &Session) -> AppResult<()> {
+        let key = (session.email.clone(), session.session_id.clone());
+        self.sessions.lock().unwrap().insert(key, session.clone());
+        Ok(())
+    }
+
+    async fn get_session(&self, email: &str, session_id: &str) -> AppResult<Option<Session>> {
+        let key = (email.to_string(), session_id.to_string());
+        Ok(self.sessions.lock().unwrap().get(&key).cloned())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        email: &str,
+        session_id: &str,
+        current_hash: &str,
+        next_hash: &str,
+        spent_hashes: &[String],
+    ) -> AppResult<bool> {
+        let key = (email.to_string(), session_id.to_string());
+        let mut sessions = self.sessions.lock().unwrap();
+        match sessions.get_mut(&key) {
+            Some(s) if !s.revoked && s.refresh_hash == current_hash => {
+                s.refresh_hash = next_hash.to_string();
+                s.spent_hashes = spent_hashes.to_vec();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn revoke_session(&self, email: &str, session_id: &str) -> AppResult<()> {
+        let key = (email.to_string(), session_id.to_string());
+        if let Some(s) = self.sessions.lock().unwrap().get_mut(&key) {
+            s.revoked = true;
+        }
+        Ok(())
+    }
+
+    async fn revoke_all_sessions(&self, email: &str) -> AppResult<u32> {
+        let mut revoked = 0;
+        for ((owner, _), s) in self.sessions.lock().unwrap().iter_mut() {
+            if owner == email && !s.revoked {
+                s.revoked = true;
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+}
+
+#[async_trait]
+impl FestivalStore for MemoryRecords {
+    async fn create_festival(&self, festival: &Festival) -> AppResult<()> {
+        let mut festivals = self.festivals.lock().unwrap();
+        if festivals.contains_key(&festival.festival_id) {
+            return Err(AppError::internal("festival id collision"));
+        }
+        festivals.insert(festival.festival_id.clone(), festival.clone());
+        Ok(())
+    }
+
+    async fn get_festival(&self, festival_id: &str) -> AppResult<Option<Festival>> {
+        Ok(self.festivals.lock().unwrap().get(festival_id).cloned())
+    }
+
+    async fn get_festivals(&self, ids: &[String]) -> AppResult<Vec<Festival>> {
+        let festivals = self.festivals.lock().unwrap();
+        Ok(ids.iter().filter_map(|id| festivals.get(id).cloned()).collect())
+    }
+
+    async fn list_festivals(
+        &self,
+        before: Option<&str>,
+        limit: usize,
+    ) -> AppResult<Vec<Festival>> {
+        let festivals = self.festivals.lock().unwrap();
+        let newest_first: Box<dyn Iterator<Item = &Festival>> = match before {
+            Some(id) => Box::new(festivals.range::<str, _>((Bound::Unbounded, Bound::Excluded(id))).rev().map(|(_, f)| f)),
+            None => Box::new(festivals.values().rev()),
+        };
+        Ok(newest_first.take(limit).cloned().collect())
+    }
+}

@@ -1,0 +1,15 @@
+//! Implementations of the ports: in-memory ones for the embedded platform and unit tests,
+//! production ones behind cargo features so each Lambda links only the SDKs it uses.
+
+pub mod memory;
+pub mod outbox;
+pub mod system;
+
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
+#[cfg(feature = "elasticache")]
+pub mod elasticache;
+#[cfg(feature = "redis")]
+pub mod redis_cache;
+#[cfg(feature = "ses")]
+pub mod ses;

@@ -1,0 +1,41 @@
+//! The local platform's mailer: keeps every mail so people and tests can read the codes.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::error::AppResult;
+use crate::ports::{Mail, Mailer};
+
+/// Mail that would have been sent, in sending order.
+#[derive(Default)]
+pub struct Outbox {
+    mails: Mutex<Vec<Mail>>,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Mail sent so far, newest first, optionally only to one address (case-insensitive).
+    pub fn mails(&self, to: Option<&str>) -> Vec<Mail> {
+        let mails = self.mails.lock().unwrap();
+        mails
+            .iter()
+            .rev()
+            .filter(|m| to.is_none_or(|to| m.to.eq_ignore_ascii_case(to.trim())))
+            .cloned()
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, mail: &Mail) -> AppResult<()> {
+        tracing::info!(subject = %mail.subject, "mail kept in the local outbox");
+        self.mails.lock().unwrap().push(mail.clone());
+        Ok(())
+    }
+}

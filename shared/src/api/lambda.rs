@@ -1,0 +1,82 @@
+//! The API Gateway (REST) entry point: converts events to and from the neutral types.
+
+use lambda_http::request::RequestContext;
+use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
+
+use super::{Access, ApiRequest, ApiResponse, Route, MAX_BODY_BYTES};
+use crate::error::{AppError, AppResult};
+use crate::services::tokens::Identity;
+
+/// Runs one route as this Lambda's handler until the runtime stops it.
+pub async fn serve(route: Route) -> Result<(), Error> {
+    lambda_http::run(service_fn(move |event: Request| {
+        let route = route.clone();
+        async move { Ok::<_, Error>(handle(&route, event).await) }
+    }))
+    .await
+}
+
+/// One invocation: the same work `serve` does, callable from tests with fixture events.
+pub async fn handle(route: &Route, event: Request) -> Response<Body> {
+    let response = match to_api_request(route.access, event) {
+        Ok(request) => (route.handler)(request).await,
+        Err(err) => ApiResponse::problem(&err),
+    };
+    to_lambda_response(response)
+}
+
+fn to_api_request(access: Access, event: Request) -> AppResult<ApiRequest> {
+    let identity = match access {
+        Access::Public => None,
+        Access::Authenticated => Some(authorizer_identity(&event)?),
+    };
+    let path_params = event
+        .path_parameters()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let query = event
+        .query_string_parameters()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (parts, body) = event.into_parts();
+    let body: bytes::Bytes = match body {
+        Body::Empty => bytes::Bytes::new(),
+        Body::Text(text) => text.into(),
+        Body::Binary(bytes) => bytes.into(),
+        _ => bytes::Bytes::new(),
+    };
+    if body.len() > MAX_BODY_BYTES {
+        return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    Ok(ApiRequest { headers: parts.headers, path_params, query, body, identity })
+}
+
+/// The identity the REST API's Lambda authorizer put in the request context.
+fn authorizer_identity(event: &Request) -> AppResult<Identity> {
+    let missing = || AppError::Unauthorized("the request carries no authorizer identity".into());
+    let RequestContext::ApiGatewayV1(context) = event.request_context() else {
+        return Err(missing());
+    };
+    let fields = serde_json::Value::Object(context.authorizer.fields.into_iter().collect());
+    serde_json::from_value(fields).map_err(|_| missing())
+}
+
+fn to_lambda_response(response: ApiResponse) -> Response<Body> {
+    let mut builder = Response::builder().status(response.status);
+    if let Some(content_type) = response.content_type {
+        builder = builder.header(http::header::CONTENT_TYPE, content_type);
+    }
+    let body = if response.body.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(response.body.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(err) => Body::Binary(err.into_bytes()),
+        }
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}

@@ -1,0 +1,147 @@
+//! Settings read once from the environment at cold start.
+
+use std::collections::HashSet;
+
+use crate::error::{AppError, AppResult};
+use crate::services::normalize_email;
+
+/// Where the cache lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheTarget {
+    /// `REDIS_URL`.
+    Url(String),
+    /// `CACHE_REPLICATION_GROUP_ID`: the endpoint is looked up through ElastiCache.
+    ReplicationGroup(String),
+    /// Nothing configured: an in-process cache.
+    InProcess,
+}
+
+/// The typed configuration of every function and of the local platform.
+#[derive(Clone)]
+pub struct Config {
+    /// HS256 key for access tokens; `None` only where the caller supplies a fallback.
+    pub jwt_secret: Option<Vec<u8>>,
+    /// Normalised addresses granted the admin role.
+    pub admin_emails: HashSet<String>,
+    pub records_table: Option<String>,
+    pub search_table: Option<String>,
+    pub cache: CacheTarget,
+    /// Sender address for SES; mail goes to the local outbox when absent.
+    pub mail_from: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("admin_emails", &self.admin_emails)
+            .field("records_table", &self.records_table)
+            .field("search_table", &self.search_table)
+            .field("cache", &redacted_cache(&self.cache))
+            .field("mail_from", &self.mail_from)
+            .finish()
+    }
+}
+
+fn redacted_cache(target: &CacheTarget) -> String {
+    match target {
+        // A Redis URL may carry a password.
+        CacheTarget::Url(url) => match url.split_once('@') {
+            Some((_, host)) => format!("Url(<credentials>@{host})"),
+            None => format!("Url({url})"),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> AppResult<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> AppResult<Self> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let admin_emails = match get("ADMIN_EMAILS") {
+            None => HashSet::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(|e| {
+                    normalize_email(e)
+                        .map_err(|_| AppError::internal(format!("ADMIN_EMAILS holds an invalid address: {e}")))
+                })
+                .collect::<AppResult<_>>()?,
+        };
+        let cache = match (get("REDIS_URL"), get("CACHE_REPLICATION_GROUP_ID")) {
+            (Some(url), _) => CacheTarget::Url(url),
+            (None, Some(id)) => CacheTarget::ReplicationGroup(id),
+            (None, None) => CacheTarget::InProcess,
+        };
+        let jwt_secret = get("JWT_SECRET").map(String::into_bytes);
+        if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(AppError::internal("JWT_SECRET must be at least 32 bytes"));
+        }
+        Ok(Config {
+            jwt_secret,
+            admin_emails,
+            records_table: get("RECORDS_TABLE"),
+            search_table: get("SEARCH_TABLE"),
+            cache,
+            mail_from: get("MAIL_FROM"),
+        })
+    }
+
+    /// The JWT key, which a deployed function cannot run without.
+    pub fn require_jwt_secret(&self) -> AppResult<&[u8]> {
+        self.jwt_secret
+            .as_deref()
+            .ok_or_else(|| AppError::internal("JWT_SECRET is not set"))
+    }
+
+    /// A table name a deployed function cannot run without.
+    pub fn require(value: &Option<String>, name: &str) -> AppResult<String> {
+        value
+            .clone()
+            .ok_or_else(|| AppError::internal(format!("{name} is not set")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> AppResult<Config> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn reads_admins_cache_and_tables() {
+        let c = config(&[
+            ("ADMIN_EMAILS", " Boss@Festa.io, ops@festa.io ,"),
+            ("REDIS_URL", "redis://:pw@cache:6379"),
+            ("RECORDS_TABLE", "records"),
+        ])
+        .unwrap();
+        assert!(c.admin_emails.contains("boss@festa.io") && c.admin_emails.contains("ops@festa.io"));
+        assert_eq!(c.cache, CacheTarget::Url("redis://:pw@cache:6379".into()));
+        assert_eq!(c.records_table.as_deref(), Some("records"));
+        assert!(!format!("{c:?}").contains("pw"));
+        let c = config(&[("CACHE_REPLICATION_GROUP_ID", "festa-cache")]).unwrap();
+        assert_eq!(c.cache, CacheTarget::ReplicationGroup("festa-cache".into()));
+        assert_eq!(config(&[]).unwrap().cache, CacheTarget::InProcess);
+    }
+
+    #[test]
+    fn refuses_weak_secrets_and_bad_admins() {
+        assert!(config(&[("JWT_SECRET", "short")]).is_err());
+        assert!(config(&[("ADMIN_EMAILS", "not-an-address")]).is_err());
+        let c = config(&[("JWT_SECRET", &"k".repeat(32))]).unwrap();
+        assert!(!format!("{c:?}").contains("kkkk"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The festival domain's records.
+
+mod account;
+mod festival;
+pub mod timestamp;
+
+pub use account::{Account, AccountStatus, PendingConfirmation, Role, Session};
+pub use festival::{Festival, TicketStock};

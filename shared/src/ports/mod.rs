@@ -1,0 +1,22 @@
+//! The narrow traits through which the domain reaches the outside world.
+//!
+//! Each has a production adapter and an in-memory one with the same semantics; the contract
+//! tests in `tests/` run the same cases against both.
+
+mod accounts;
+mod cache;
+mod clock;
+mod festivals;
+mod ids;
+mod mailer;
+mod search;
+mod sessions;
+
+pub use accounts::AccountStore;
+pub use cache::Cache;
+pub use clock::Clock;
+pub use festivals::FestivalStore;
+pub use ids::IdSource;
+pub use mailer::{Mail, Mailer};
+pub use search::{PostingBound, SearchIndex};
+pub use sessions::SessionStore;
