@@ -33,7 +33,10 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("admin_emails", &self.admin_emails)
             .field("records_table", &self.records_table)
             .field("search_table", &self.search_table)
@@ -62,7 +65,11 @@ impl Config {
 
     /// Reads settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> AppResult<Self> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let admin_emails = match get("ADMIN_EMAILS") {
             None => HashSet::new(),
             Some(list) => list
@@ -70,8 +77,9 @@ impl Config {
                 .map(str::trim)
                 .filter(|e| !e.is_empty())
                 .map(|e| {
-                    normalize_email(e)
-                        .map_err(|_| AppError::internal(format!("ADMIN_EMAILS holds an invalid address: {e}")))
+                    normalize_email(e).map_err(|_| {
+                        AppError::internal(format!("ADMIN_EMAILS holds an invalid address: {e}"))
+                    })
                 })
                 .collect::<AppResult<_>>()?,
         };
@@ -115,8 +123,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> AppResult<Config> {
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| vars.get(k).cloned())
     }
 
@@ -128,7 +138,9 @@ mod tests {
             ("RECORDS_TABLE", "records"),
         ])
         .unwrap();
-        assert!(c.admin_emails.contains("boss@festa.io") && c.admin_emails.contains("ops@festa.io"));
+        assert!(
+            c.admin_emails.contains("boss@festa.io") && c.admin_emails.contains("ops@festa.io")
+        );
         assert_eq!(c.cache, CacheTarget::Url("redis://:pw@cache:6379".into()));
         assert_eq!(c.records_table.as_deref(), Some("records"));
         assert!(!format!("{c:?}").contains("pw"));

@@ -9,5 +9,6 @@ pub mod model;
 pub mod observability;
 pub mod ports;
 pub mod services;
+pub mod wiring;
 
 pub use error::{AppError, AppResult, Problem};

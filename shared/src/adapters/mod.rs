@@ -5,6 +5,8 @@ pub mod memory;
 pub mod outbox;
 pub mod system;
 
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "elasticache")]

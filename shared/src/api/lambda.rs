@@ -50,7 +50,13 @@ fn to_api_request(access: Access, event: Request) -> AppResult<ApiRequest> {
     if body.len() > MAX_BODY_BYTES {
         return Err(AppError::PayloadTooLarge(MAX_BODY_BYTES));
     }
-    Ok(ApiRequest { headers: parts.headers, path_params, query, body, identity })
+    Ok(ApiRequest {
+        headers: parts.headers,
+        path_params,
+        query,
+        body,
+        identity,
+    })
 }
 
 /// The identity the REST API's Lambda authorizer put in the request context.

@@ -44,14 +44,15 @@ impl ApiRequest {
         }
         let text = std::str::from_utf8(&self.body)
             .map_err(|_| AppError::validation("the request body is not valid UTF-8"))?;
-        serde_json::from_str(text).map_err(|e| AppError::validation(format!("invalid request body: {e}")))
+        serde_json::from_str(text)
+            .map_err(|e| AppError::validation(format!("invalid request body: {e}")))
     }
 
     /// The caller; routes behind the authorizer always have one.
     pub fn identity(&self) -> AppResult<&Identity> {
-        self.identity
-            .as_ref()
-            .ok_or_else(|| AppError::Unauthorized("an Authorization: Bearer token is required".into()))
+        self.identity.as_ref().ok_or_else(|| {
+            AppError::Unauthorized("an Authorization: Bearer token is required".into())
+        })
     }
 
     /// A path parameter (empty when absent, which no route allows to match).
@@ -82,12 +83,20 @@ impl ApiResponse {
     /// A JSON answer.
     pub fn json(status: StatusCode, value: &impl Serialize) -> AppResult<Self> {
         let body = serde_json::to_vec(value).map_err(AppError::internal)?;
-        Ok(ApiResponse { status, content_type: Some("application/json"), body: body.into() })
+        Ok(ApiResponse {
+            status,
+            content_type: Some("application/json"),
+            body: body.into(),
+        })
     }
 
     /// `204 No Content`.
     pub fn no_content() -> Self {
-        ApiResponse { status: StatusCode::NO_CONTENT, content_type: None, body: Bytes::new() }
+        ApiResponse {
+            status: StatusCode::NO_CONTENT,
+            content_type: None,
+            body: Bytes::new(),
+        }
     }
 
     /// The problem document of an error; internal errors are logged here, once.
@@ -96,7 +105,11 @@ impl ApiResponse {
             tracing::error!(error = %detail, "request failed");
         }
         let body = serde_json::to_vec(&err.problem()).unwrap_or_default();
-        ApiResponse { status: err.status(), content_type: Some(PROBLEM_JSON), body: body.into() }
+        ApiResponse {
+            status: err.status(),
+            content_type: Some(PROBLEM_JSON),
+            body: body.into(),
+        }
     }
 }
 
@@ -124,7 +137,13 @@ pub struct Route {
 
 impl Route {
     /// Binds a handler function to its state.
-    pub fn new<S, F, Fut>(method: Method, path: &'static str, access: Access, state: Arc<S>, handler: F) -> Self
+    pub fn new<S, F, Fut>(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        state: Arc<S>,
+        handler: F,
+    ) -> Self
     where
         S: Send + Sync + 'static,
         F: Fn(Arc<S>, ApiRequest) -> Fut + Send + Sync + 'static,
@@ -140,6 +159,17 @@ impl Route {
                 Box::pin(async move { respond(handler(state, req)).await })
             }),
         }
+    }
+}
+
+impl Route {
+    /// The route at `path` among `routes`; a binary naming a path its area lacks is a bug
+    /// that the handler tests catch before deployment.
+    pub fn find(routes: Vec<Route>, path: &str) -> AppResult<Route> {
+        routes
+            .into_iter()
+            .find(|r| r.path == path)
+            .ok_or_else(|| AppError::internal(format!("no route {path}")))
     }
 }
 
@@ -162,16 +192,31 @@ mod tests {
     }
 
     fn with_body(body: &[u8]) -> ApiRequest {
-        ApiRequest { body: Bytes::copy_from_slice(body), ..Default::default() }
+        ApiRequest {
+            body: Bytes::copy_from_slice(body),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn bad_bodies_are_client_errors() {
         assert_eq!(with_body(b"").json::<Body>().unwrap_err().status(), 400);
         assert_eq!(with_body(b"{").json::<Body>().unwrap_err().status(), 400);
-        assert_eq!(with_body(b"{\"name\":1}").json::<Body>().unwrap_err().status(), 400);
+        assert_eq!(
+            with_body(b"{\"name\":1}")
+                .json::<Body>()
+                .unwrap_err()
+                .status(),
+            400
+        );
         assert_eq!(with_body(b"{}").json::<Body>().unwrap_err().status(), 400);
-        assert_eq!(with_body(&[0xff, 0xfe]).json::<Body>().unwrap_err().status(), 400);
+        assert_eq!(
+            with_body(&[0xff, 0xfe])
+                .json::<Body>()
+                .unwrap_err()
+                .status(),
+            400
+        );
         let big = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(with_body(&big).json::<Body>().unwrap_err().status(), 413);
         assert!(with_body(b"{\"name\":\"x\"}").json::<Body>().is_ok());

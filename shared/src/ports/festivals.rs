@@ -16,6 +16,5 @@ pub trait FestivalStore: Send + Sync {
     async fn get_festivals(&self, ids: &[String]) -> AppResult<Vec<Festival>>;
 
     /// Up to `limit` festivals, newest first, strictly older than the festival `before`.
-    async fn list_festivals(&self, before: Option<&str>, limit: usize)
-        -> AppResult<Vec<Festival>>;
+    async fn list_festivals(&self, before: Option<&str>, limit: usize) -> AppResult<Vec<Festival>>;
 }

@@ -131,13 +131,20 @@ impl Accounts {
         }
         let password_chars = req.password.chars().count();
         if password_chars < 8 {
-            return Err(AppError::validation("password must be at least 8 characters"));
+            return Err(AppError::validation(
+                "password must be at least 8 characters",
+            ));
         }
         if password_chars > 128 {
-            return Err(AppError::validation("password must be at most 128 characters"));
+            return Err(AppError::validation(
+                "password must be at most 128 characters",
+            ));
         }
         let existing = self.accounts.get_account(&email).await?;
-        if existing.as_ref().is_some_and(|a| a.status == AccountStatus::Confirmed) {
+        if existing
+            .as_ref()
+            .is_some_and(|a| a.status == AccountStatus::Confirmed)
+        {
             return Err(AppError::EmailTaken);
         }
         let now = self.clock.now();
@@ -180,7 +187,9 @@ impl Accounts {
         let email = normalize_email(&req.email)?;
         let code = req.code.trim();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation("code must be the 6 digits from the e-mail"));
+            return Err(AppError::validation(
+                "code must be the 6 digits from the e-mail",
+            ));
         }
         let account = self
             .accounts
@@ -188,7 +197,10 @@ impl Accounts {
             .await?
             .ok_or(AppError::CodeMismatch)?;
         if account.status == AccountStatus::Confirmed {
-            return Ok(ConfirmResponse { email, status: AccountStatus::Confirmed });
+            return Ok(ConfirmResponse {
+                email,
+                status: AccountStatus::Confirmed,
+            });
         }
         let pending = account.confirmation.ok_or(AppError::CodeMismatch)?;
         if pending.failed_attempts >= MAX_CODE_ATTEMPTS {
@@ -201,8 +213,13 @@ impl Accounts {
             self.accounts.record_failed_code(&email).await?;
             return Err(AppError::CodeMismatch);
         }
-        self.accounts.mark_confirmed(&email, self.clock.now()).await?;
-        Ok(ConfirmResponse { email, status: AccountStatus::Confirmed })
+        self.accounts
+            .mark_confirmed(&email, self.clock.now())
+            .await?;
+        Ok(ConfirmResponse {
+            email,
+            status: AccountStatus::Confirmed,
+        })
     }
 
     /// Checks the password and opens a new login.
@@ -273,7 +290,13 @@ impl Accounts {
         };
         let mut spent = Vec::with_capacity(SPENT_HASHES_KEPT);
         spent.push(presented_hash.clone());
-        spent.extend(session.spent_hashes.iter().take(SPENT_HASHES_KEPT - 1).cloned());
+        spent.extend(
+            session
+                .spent_hashes
+                .iter()
+                .take(SPENT_HASHES_KEPT - 1)
+                .cloned(),
+        );
         let rotated = self
             .sessions
             .rotate_refresh(
@@ -335,14 +358,17 @@ pub async fn authenticate(
     clock: &dyn Clock,
     authorization: Option<&str>,
 ) -> AppResult<Identity> {
-    let header = authorization
-        .ok_or_else(|| AppError::Unauthorized("an Authorization: Bearer token is required".into()))?;
+    let header = authorization.ok_or_else(|| {
+        AppError::Unauthorized("an Authorization: Bearer token is required".into())
+    })?;
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+        .ok_or_else(|| {
+            AppError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })?;
     let now = clock.now();
     let identity = keys.decode(token, now)?;
     let live = sessions
@@ -350,7 +376,9 @@ pub async fn authenticate(
         .await?
         .is_some_and(|s| !s.revoked && s.expires_at > now);
     if !live {
-        return Err(AppError::Unauthorized("the login has ended; log in again".into()));
+        return Err(AppError::Unauthorized(
+            "the login has ended; log in again".into(),
+        ));
     }
     Ok(identity)
 }

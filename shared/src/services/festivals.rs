@@ -58,9 +58,15 @@ pub struct Festivals {
 
 impl Festivals {
     /// Adds a festival with its ticket stock; only admins may.
-    pub async fn create(&self, caller: &Identity, req: CreateFestivalRequest) -> AppResult<Festival> {
+    pub async fn create(
+        &self,
+        caller: &Identity,
+        req: CreateFestivalRequest,
+    ) -> AppResult<Festival> {
         if !caller.is_admin() {
-            return Err(AppError::Forbidden("only administrators may create festivals".into()));
+            return Err(AppError::Forbidden(
+                "only administrators may create festivals".into(),
+            ));
         }
         let festival = self.validated(req)?;
         // Index first: a posting without its festival is skipped by search, never shown.
@@ -101,7 +107,9 @@ impl Festivals {
             return Err(AppError::validation("keyword must not be empty"));
         }
         if keyword.chars().count() > 100 {
-            return Err(AppError::validation("keyword must be at most 100 characters"));
+            return Err(AppError::validation(
+                "keyword must be at most 100 characters",
+            ));
         }
         let words = search::query_words(keyword);
         let cache_key = self.search_cache_key(&words, &page).await;
@@ -163,7 +171,9 @@ impl Festivals {
             return Err(AppError::validation("a festival may last at most 31 days"));
         }
         if !(1..=MAX_TICKETS_PER_DAY).contains(&req.tickets_per_day) {
-            return Err(AppError::validation("ticketsPerDay must be from 1 to 1,000,000"));
+            return Err(AppError::validation(
+                "ticketsPerDay must be from 1 to 1,000,000",
+            ));
         }
         let price = req.price.unwrap_or(0);
         if price > 100_000_000 {
@@ -171,24 +181,37 @@ impl Festivals {
         }
         let image_url = match req.image_url.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(url) if url.len() <= 2048 && (url.starts_with("https://") || url.starts_with("http://")) => {
+            Some(url)
+                if url.len() <= 2048
+                    && (url.starts_with("https://") || url.starts_with("http://")) =>
+            {
                 Some(url.to_string())
             }
-            Some(_) => return Err(AppError::validation("imageUrl must be an http(s) URL of at most 2048 characters")),
+            Some(_) => {
+                return Err(AppError::validation(
+                    "imageUrl must be an http(s) URL of at most 2048 characters",
+                ))
+            }
         };
         let time_zone = match req.time_zone.as_deref().map(str::trim) {
             None | Some("") => DEFAULT_TIME_ZONE.to_string(),
             Some(tz) => tz
                 .parse::<chrono_tz::Tz>()
                 .map(|tz| tz.name().to_string())
-                .map_err(|_| AppError::validation("timeZone must be an IANA time zone such as Asia/Seoul"))?,
+                .map_err(|_| {
+                    AppError::validation("timeZone must be an IANA time zone such as Asia/Seoul")
+                })?,
         };
         let total = req.tickets_per_day as u32;
         let tickets = req
             .start_date
             .iter_days()
             .take(days as usize)
-            .map(|date| TicketStock { date, total, remaining: total })
+            .map(|date| TicketStock {
+                date,
+                total,
+                remaining: total,
+            })
             .collect();
         Ok(Festival {
             festival_id: self.ids.new_id(),

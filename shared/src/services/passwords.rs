@@ -37,8 +37,12 @@ mod tests {
     async fn a_hash_verifies_only_its_own_password() {
         let phc = super::hash("correct horse".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$"));
-        assert!(super::verify("correct horse".into(), phc.clone()).await.unwrap());
+        assert!(super::verify("correct horse".into(), phc.clone())
+            .await
+            .unwrap());
         assert!(!super::verify("wrong horse".into(), phc).await.unwrap());
-        assert!(!super::verify("x".into(), "not a hash".into()).await.unwrap());
+        assert!(!super::verify("x".into(), "not a hash".into())
+            .await
+            .unwrap());
     }
 }

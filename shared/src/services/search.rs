@@ -137,7 +137,11 @@ struct PostingCursor {
 
 impl PostingCursor {
     /// The newest id of this list that the target admits.
-    async fn seek(&mut self, index: &dyn SearchIndex, target: &Target) -> AppResult<Option<String>> {
+    async fn seek(
+        &mut self,
+        index: &dyn SearchIndex,
+        target: &Target,
+    ) -> AppResult<Option<String>> {
         loop {
             while let Some(front) = self.buffered.front() {
                 if target.admits(front) {
@@ -173,7 +177,11 @@ impl Leapfrog {
             done: grams.is_empty(),
             cursors: grams
                 .into_iter()
-                .map(|gram| PostingCursor { gram, buffered: VecDeque::new(), drained: false })
+                .map(|gram| PostingCursor {
+                    gram,
+                    buffered: VecDeque::new(),
+                    drained: false,
+                })
                 .collect(),
             target: after.map_or(Target::Newest, |a| Target::Below(a.to_string())),
         }
@@ -231,13 +239,22 @@ mod tests {
     async fn catalogue(festivals: &[Festival]) -> (MemorySearchIndex, MemoryRecords) {
         let (index, store) = (MemorySearchIndex::new(), MemoryRecords::new());
         for f in festivals {
-            index.add_postings(&f.festival_id, &festival_grams(f)).await.unwrap();
+            index
+                .add_postings(&f.festival_id, &festival_grams(f))
+                .await
+                .unwrap();
             store.create_festival(f).await.unwrap();
         }
         (index, store)
     }
 
-    async fn ids(index: &MemorySearchIndex, store: &MemoryRecords, keyword: &str, after: Option<&str>, want: usize) -> Vec<String> {
+    async fn ids(
+        index: &MemorySearchIndex,
+        store: &MemoryRecords,
+        keyword: &str,
+        after: Option<&str>,
+        want: usize,
+    ) -> Vec<String> {
         find(index, store, &query_words(keyword), after, want)
             .await
             .unwrap()
@@ -276,7 +293,11 @@ mod tests {
     async fn pages_walk_the_matches_newest_first() {
         let festivals: Vec<Festival> = (0..250)
             .map(|i| {
-                let name = if i % 3 == 0 { format!("불꽃 {i}") } else { format!("음악 {i}") };
+                let name = if i % 3 == 0 {
+                    format!("불꽃 {i}")
+                } else {
+                    format!("음악 {i}")
+                };
                 festival(&format!("{i:05}"), &name, "축제", "서울")
             })
             .collect();
@@ -291,7 +312,11 @@ mod tests {
             after = page.last().cloned();
             seen.extend(page);
         }
-        let expected: Vec<String> = (0..250).rev().filter(|i| i % 3 == 0).map(|i| format!("{i:05}")).collect();
+        let expected: Vec<String> = (0..250)
+            .rev()
+            .filter(|i| i % 3 == 0)
+            .map(|i| format!("{i:05}"))
+            .collect();
         assert_eq!(seen, expected);
     }
 }

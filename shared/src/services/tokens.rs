@@ -101,7 +101,9 @@ impl TokenKeys {
             .single()
             .ok_or_else(unauthorized)?;
         if expires_at <= now {
-            return Err(AppError::Unauthorized("the access token has expired".into()));
+            return Err(AppError::Unauthorized(
+                "the access token has expired".into(),
+            ));
         }
         Ok(Identity {
             user_id: claims.sub,
@@ -204,7 +206,13 @@ mod tests {
             secret: "s".repeat(43),
         };
         assert_eq!(RefreshToken::parse(&t.encode()), Some(t));
-        for bad in ["", "a.b", "a.b.c.d", "!!.x.yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", "YQ..short"] {
+        for bad in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "!!.x.yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+            "YQ..short",
+        ] {
             assert_eq!(RefreshToken::parse(bad), None, "{bad}");
         }
     }

@@ -46,7 +46,9 @@ impl PageRequest {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
-                .ok_or_else(|| AppError::validation("limit must be a whole number from 1 to 100"))?,
+                .ok_or_else(|| {
+                    AppError::validation("limit must be a whole number from 1 to 100")
+                })?,
         };
         let after = match cursor.map(str::trim) {
             None | Some("") => None,
@@ -101,8 +103,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email("  Kim@Example.COM ").unwrap(), "kim@example.com");
-        for bad in ["", "kim", "@example.com", "kim@", "kim@example", "k im@example.com", "kim@.com", "a@b..com"] {
+        assert_eq!(
+            normalize_email("  Kim@Example.COM ").unwrap(),
+            "kim@example.com"
+        );
+        for bad in [
+            "",
+            "kim",
+            "@example.com",
+            "kim@",
+            "kim@example",
+            "k im@example.com",
+            "kim@.com",
+            "a@b..com",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
     }

@@ -48,6 +48,10 @@ impl Cache for MemoryCache {
 
     async fn incr(&self, key: &str) -> AppResult<i64> {
         let mut entries = self.entries.lock().unwrap();
+        // An expired value counts as missing, as it would in Redis.
+        if matches!(entries.get(key), Some((_, Some(deadline))) if *deadline <= Instant::now()) {
+            entries.remove(key);
+        }
         let entry = entries
             .entry(key.to_string())
             .or_insert_with(|| ("0".into(), None));

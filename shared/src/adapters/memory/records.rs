@@ -130,17 +130,21 @@ impl FestivalStore for MemoryRecords {
 
     async fn get_festivals(&self, ids: &[String]) -> AppResult<Vec<Festival>> {
         let festivals = self.festivals.lock().unwrap();
-        Ok(ids.iter().filter_map(|id| festivals.get(id).cloned()).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| festivals.get(id).cloned())
+            .collect())
     }
 
-    async fn list_festivals(
-        &self,
-        before: Option<&str>,
-        limit: usize,
-    ) -> AppResult<Vec<Festival>> {
+    async fn list_festivals(&self, before: Option<&str>, limit: usize) -> AppResult<Vec<Festival>> {
         let festivals = self.festivals.lock().unwrap();
         let newest_first: Box<dyn Iterator<Item = &Festival>> = match before {
-            Some(id) => Box::new(festivals.range::<str, _>((Bound::Unbounded, Bound::Excluded(id))).rev().map(|(_, f)| f)),
+            Some(id) => Box::new(
+                festivals
+                    .range::<str, _>((Bound::Unbounded, Bound::Excluded(id)))
+                    .rev()
+                    .map(|(_, f)| f),
+            ),
             None => Box::new(festivals.values().rev()),
         };
         Ok(newest_first.take(limit).cloned().collect())

@@ -1,0 +1,10 @@
+//! Lambda for `POST /confirm-signup`.
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    festa::observability::init();
+    let state = Arc::new(festa_auth::AuthState::from_env().await?);
+    festa::api::lambda::serve(festa_auth::route(state, "/confirm-signup")?).await
+}

@@ -1,0 +1,50 @@
+use std::sync::Arc;
+
+use festa::adapters::dynamodb::DynamoRecords;
+use festa::adapters::outbox::Outbox;
+use festa::adapters::ses::SesMailer;
+use festa::adapters::system::{RandomIds, SystemClock};
+use festa::config::Config;
+use festa::ports::Mailer;
+use festa::services::accounts::Accounts;
+use festa::services::tokens::TokenKeys;
+use festa::AppResult;
+
+/// What every account route needs, built once per cold start.
+#[derive(Clone)]
+pub struct AuthState {
+    pub accounts: Accounts,
+}
+
+impl AuthState {
+    /// Production wiring from the environment: DynamoDB records and, when `MAIL_FROM` is set,
+    /// SES (otherwise mail is only logged as kept, which suits a stack without SES).
+    pub async fn from_env() -> AppResult<Self> {
+        let config = Config::from_env()?;
+        let keys = TokenKeys::from_secret(config.require_jwt_secret()?)?;
+        let table = Config::require(&config.records_table, "RECORDS_TABLE")?;
+        let aws = festa::adapters::aws::load().await;
+        let records = Arc::new(DynamoRecords::new(
+            festa::adapters::aws::dynamodb(&aws),
+            table,
+        ));
+        let mailer: Arc<dyn Mailer> = match &config.mail_from {
+            Some(from) => Arc::new(SesMailer::new(
+                festa::adapters::aws::sesv2(&aws),
+                from.clone(),
+            )),
+            None => Arc::new(Outbox::new()),
+        };
+        Ok(AuthState {
+            accounts: Accounts {
+                accounts: records.clone(),
+                sessions: records,
+                mailer,
+                clock: Arc::new(SystemClock),
+                ids: Arc::new(RandomIds::default()),
+                keys,
+                admins: Arc::new(config.admin_emails),
+            },
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! Serves the neutral routes over HTTP: path and query parsing, the 64 KiB body limit, the
+//! bearer check the REST API's authorizer does in AWS (here on every request, so a sign-out
+//! takes effect at once), and problem documents for everything that goes wrong.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{FromRequestParts, Path, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, on, MethodFilter};
+use axum::{Json, Router};
+use festa::adapters::outbox::Outbox;
+use festa::api::{Access, ApiRequest, ApiResponse, Route, MAX_BODY_BYTES, PROBLEM_JSON};
+use festa::ports::{Clock, SessionStore};
+use festa::services::accounts::authenticate;
+use festa::services::tokens::TokenKeys;
+use festa::{AppError, Problem};
+use serde_json::json;
+
+/// Checks bearer tokens the way the Lambda authorizer does.
+#[derive(Clone)]
+pub struct Authenticator {
+    pub keys: TokenKeys,
+    pub sessions: Arc<dyn SessionStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The platform's router: every route, plus health, OpenAPI and the outbox.
+pub fn router(
+    routes: Vec<Route>,
+    auth: Authenticator,
+    outbox: Option<Arc<Outbox>>,
+    openapi: utoipa::openapi::OpenApi,
+) -> Router {
+    let mut router = Router::new();
+    for route in routes {
+        let filter =
+            MethodFilter::try_from(route.method.clone()).expect("routes use standard methods");
+        let path = route.path;
+        let auth = auth.clone();
+        router = router.route(
+            path,
+            on(filter, move |request: Request| {
+                serve(route.clone(), auth.clone(), request)
+            }),
+        );
+    }
+    let openapi = Arc::new(openapi);
+    router
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(openapi.as_ref().clone()) }),
+        )
+        .route(
+            "/_local/outbox",
+            get(move |request: Request| read_outbox(outbox.clone(), request)),
+        )
+        .fallback(|| async {
+            problem(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "no route matches this path",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "NOT_FOUND",
+                "this path does not accept this method",
+            )
+        })
+}
+
+async fn serve(route: Route, auth: Authenticator, request: Request) -> Response {
+    match to_api_request(&route, &auth, request).await {
+        Ok(api) => into_http(&(route.handler)(api).await),
+        Err(err) => into_http(&ApiResponse::problem(&err)),
+    }
+}
+
+async fn to_api_request(
+    route: &Route,
+    auth: &Authenticator,
+    request: Request,
+) -> Result<ApiRequest, AppError> {
+    let (mut parts, body) = request.into_parts();
+    let path_params = if route.path.contains('{') {
+        Path::<HashMap<String, String>>::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|e| AppError::validation(format!("invalid path: {e}")))?
+            .0
+    } else {
+        HashMap::new()
+    };
+    let query = query_params(parts.uri.query())?;
+    let identity = match route.access {
+        Access::Public => None,
+        Access::Authenticated => {
+            let header = parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            Some(
+                authenticate(
+                    &auth.keys,
+                    auth.sessions.as_ref(),
+                    auth.clock.as_ref(),
+                    header,
+                )
+                .await?,
+            )
+        }
+    };
+    let body = to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge(MAX_BODY_BYTES))?;
+    Ok(ApiRequest {
+        headers: parts.headers,
+        path_params,
+        query,
+        body,
+        identity,
+    })
+}
+
+/// The first value of each query parameter; undecodable text is a 400.
+fn query_params(query: Option<&str>) -> Result<HashMap<String, String>, AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
+        .map_err(|_| AppError::validation("the query string is not valid UTF-8 form encoding"))?;
+    let mut params = HashMap::new();
+    for (name, value) in pairs {
+        params.entry(name).or_insert(value);
+    }
+    Ok(params)
+}
+
+fn into_http(response: &ApiResponse) -> Response {
+    let mut http = Response::new(Body::from(response.body.clone()));
+    *http.status_mut() = response.status;
+    if let Some(content_type) = response.content_type {
+        http.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    http
+}
+
+fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
+    let body = Problem {
+        kind: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").into(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        code: code.into(),
+    };
+    (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], Json(body)).into_response()
+}
+
+/// `GET /_local/outbox?to=`: what would have been sent, newest first.
+async fn read_outbox(outbox: Option<Arc<Outbox>>, request: Request) -> Response {
+    let query = match query_params(request.uri().query()) {
+        Ok(q) => q,
+        Err(err) => return into_http(&ApiResponse::problem(&err)),
+    };
+    let Some(outbox) = outbox else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "mail goes through SES; there is no local outbox",
+        );
+    };
+    let items: Vec<_> = outbox
+        .mails(query.get("to").map(String::as_str))
+        .into_iter()
+        .map(|mail| {
+            json!({
+                "kind": "email",
+                "to": mail.to,
+                "subject": mail.subject,
+                "body": mail.body,
+                "sentAt": festa::model::timestamp::format(&mail.sent_at),
+            })
+        })
+        .collect();
+    Json(json!({ "items": items })).into_response()
+}

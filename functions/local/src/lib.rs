@@ -1,0 +1,178 @@
+//! The whole platform in one process: the very route handlers the Lambdas run, served over
+//! HTTP by axum, with in-memory adapters by default or the real ones when configured.
+
+mod http_glue;
+mod openapi;
+mod seed;
+
+use std::sync::Arc;
+
+use axum::Router;
+use festa::adapters::dynamodb::{ensure_tables, DynamoRecords, DynamoSearchIndex};
+use festa::adapters::memory::{MemoryRecords, MemorySearchIndex};
+use festa::adapters::outbox::Outbox;
+use festa::adapters::ses::SesMailer;
+use festa::adapters::system::{RandomIds, SystemClock};
+use festa::config::{CacheTarget, Config};
+use festa::ports::{
+    AccountStore, Clock, FestivalStore, IdSource, Mailer, SearchIndex, SessionStore,
+};
+use festa::services::accounts::Accounts;
+use festa::services::festivals::Festivals;
+use festa::services::tokens::TokenKeys;
+use festa::AppResult;
+use festa_auth::AuthState;
+use festa_festivals::FestivalsState;
+
+pub use seed::seed_festivals;
+
+/// The address every administrator of the embedded platform gets when `ADMIN_EMAILS` is unset.
+pub const DEFAULT_LOCAL_ADMIN: &str = "admin@festa.local";
+
+/// A built platform: its router, plus the handles people and tests inspect.
+pub struct Platform {
+    pub router: Router,
+    /// Present when mail is kept locally rather than sent through SES.
+    pub outbox: Option<Arc<Outbox>>,
+    pub festivals: Festivals,
+    /// One line per adapter choice, for the start-up banner.
+    pub description: Vec<String>,
+    pub admins: Vec<String>,
+}
+
+/// The record-keeping ports, all from one backend.
+struct Records {
+    accounts: Arc<dyn AccountStore>,
+    sessions: Arc<dyn SessionStore>,
+    festivals: Arc<dyn FestivalStore>,
+    index: Arc<dyn SearchIndex>,
+}
+
+/// Builds the platform from the configuration (see README for the variables).
+pub async fn build(mut config: Config) -> AppResult<Platform> {
+    let mut description = Vec::new();
+    if config.admin_emails.is_empty() {
+        config.admin_emails.insert(DEFAULT_LOCAL_ADMIN.to_string());
+    }
+    let keys = match config.jwt_secret.as_deref() {
+        Some(secret) => TokenKeys::from_secret(secret)?,
+        None => {
+            description.push(
+                "tokens: signed with a random key (set JWT_SECRET to keep them across restarts)"
+                    .into(),
+            );
+            TokenKeys::from_secret(RandomIds::default().new_secret().as_bytes())?
+        }
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdSource> = Arc::new(RandomIds::default());
+
+    let needs_aws = config.records_table.is_some() || config.mail_from.is_some();
+    let aws = if needs_aws {
+        Some(festa::adapters::aws::load().await)
+    } else {
+        None
+    };
+
+    let records = match (&config.records_table, &aws) {
+        (Some(records_table), Some(aws)) => {
+            let search_table = Config::require(&config.search_table, "SEARCH_TABLE")?;
+            let client = festa::adapters::aws::dynamodb(aws);
+            ensure_tables(&client, records_table, &search_table).await?;
+            description.push(format!(
+                "records: DynamoDB tables {records_table} and {search_table}"
+            ));
+            let records = Arc::new(DynamoRecords::new(client.clone(), records_table.clone()));
+            Records {
+                accounts: records.clone(),
+                sessions: records.clone(),
+                festivals: records,
+                index: Arc::new(DynamoSearchIndex::new(client, search_table)),
+            }
+        }
+        _ => {
+            description.push(
+                "records: in memory (set RECORDS_TABLE and SEARCH_TABLE for DynamoDB)".into(),
+            );
+            let records = Arc::new(MemoryRecords::new());
+            Records {
+                accounts: records.clone(),
+                sessions: records.clone(),
+                festivals: records,
+                index: Arc::new(MemorySearchIndex::new()),
+            }
+        }
+    };
+    let Records {
+        accounts,
+        sessions,
+        festivals: store,
+        index,
+    } = records;
+
+    let (mailer, outbox): (Arc<dyn Mailer>, Option<Arc<Outbox>>) = match (&config.mail_from, &aws) {
+        (Some(from), Some(aws)) => {
+            description.push(format!("mail: SES from {from}"));
+            (
+                Arc::new(SesMailer::new(
+                    festa::adapters::aws::sesv2(aws),
+                    from.clone(),
+                )),
+                None,
+            )
+        }
+        _ => {
+            description.push("mail: kept in the outbox at /_local/outbox".into());
+            let outbox = Arc::new(Outbox::new());
+            (outbox.clone(), Some(outbox))
+        }
+    };
+
+    description.push(match &config.cache {
+        CacheTarget::InProcess => "cache: in memory (set REDIS_URL for Redis)".to_string(),
+        CacheTarget::Url(_) => "cache: Redis at REDIS_URL".to_string(),
+        CacheTarget::ReplicationGroup(id) => format!("cache: ElastiCache replication group {id}"),
+    });
+    let cache = festa::wiring::cache(&config).await?;
+
+    let auth = Arc::new(AuthState {
+        accounts: Accounts {
+            accounts,
+            sessions: sessions.clone(),
+            mailer,
+            clock: clock.clone(),
+            ids: ids.clone(),
+            keys: keys.clone(),
+            admins: Arc::new(config.admin_emails.clone()),
+        },
+    });
+    let festivals = Festivals {
+        store,
+        index,
+        cache,
+        clock: clock.clone(),
+        ids,
+    };
+    let catalogue = Arc::new(FestivalsState {
+        festivals: festivals.clone(),
+    });
+
+    let mut routes = festa_auth::routes(auth);
+    routes.extend(festa_festivals::routes(catalogue));
+    let authenticator = http_glue::Authenticator {
+        keys,
+        sessions,
+        clock,
+    };
+    let router = http_glue::router(routes, authenticator, outbox.clone(), openapi::document());
+
+    let mut admins: Vec<String> = config.admin_emails.into_iter().collect();
+    admins.sort();
+    Ok(Platform {
+        router,
+        outbox,
+        festivals,
+        description,
+        admins,
+    })
+}

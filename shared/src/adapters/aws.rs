@@ -1,0 +1,29 @@
+//! The AWS SDK configuration, loaded once per cold start, and the clients built from it.
+//! `AWS_ENDPOINT_URL` points every client at an emulator in tests and local runs.
+
+pub use aws_config::SdkConfig;
+
+/// Region, credentials and endpoint from the environment, as the SDK resolves them.
+pub async fn load() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}
+
+/// A DynamoDB client.
+#[cfg(feature = "dynamodb")]
+pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(config)
+}
+
+/// An SES v2 client.
+#[cfg(feature = "ses")]
+pub fn sesv2(config: &SdkConfig) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::new(config)
+}
+
+/// An ElastiCache client.
+#[cfg(feature = "elasticache")]
+pub fn elasticache(config: &SdkConfig) -> aws_sdk_elasticache::Client {
+    aws_sdk_elasticache::Client::new(config)
+}

@@ -1,0 +1,129 @@
+//! The n-gram index: one item per posting, pk `<gram>`, sk `<festivalId>`, nothing else.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use super::attrs::{self, Item};
+use super::{backoff, build_error, query_limit, sdk_error, DynamoSearchIndex, BATCH_ATTEMPTS};
+use crate::error::{AppError, AppResult};
+use crate::ports::{PostingBound, SearchIndex};
+
+/// BatchWriteItem's limit on items per request.
+const BATCH_WRITE_ITEMS: usize = 25;
+/// How many BatchWriteItem requests run at once.
+const BATCH_WRITE_CONCURRENCY: usize = 4;
+
+impl DynamoSearchIndex {
+    async fn write_chunk(&self, mut pending: Vec<WriteRequest>) -> AppResult<()> {
+        for attempt in 0..BATCH_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            let mut out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchWriteItem (postings)", &self.table, e))?;
+            match out
+                .unprocessed_items
+                .take()
+                .and_then(|mut u| u.remove(&self.table))
+            {
+                Some(rest) if !rest.is_empty() => pending = rest,
+                _ => return Ok(()),
+            }
+        }
+        Err(AppError::internal(format!(
+            "DynamoDB BatchWriteItem on table {} left postings unprocessed after {BATCH_ATTEMPTS} attempts",
+            self.table
+        )))
+    }
+}
+
+#[async_trait]
+impl SearchIndex for DynamoSearchIndex {
+    async fn add_postings(&self, festival_id: &str, grams: &[String]) -> AppResult<()> {
+        // BatchWriteItem refuses duplicate keys in one request; a set also makes the chunks
+        // deterministic.
+        // DynamoDB keys cannot be empty strings, and no query can ask for an empty gram.
+        let grams: BTreeSet<&str> = grams
+            .iter()
+            .map(String::as_str)
+            .filter(|g| !g.is_empty())
+            .collect();
+        let requests = grams
+            .into_iter()
+            .map(|gram| {
+                let put = PutRequest::builder()
+                    .set_item(Some(attrs::key(gram, festival_id)))
+                    .build()
+                    .map_err(|e| build_error("posting put", e))?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let chunks: Vec<Vec<WriteRequest>> = requests
+            .chunks(BATCH_WRITE_ITEMS)
+            .map(<[WriteRequest]>::to_vec)
+            .collect();
+        stream::iter(chunks)
+            .map(|chunk| self.write_chunk(chunk))
+            .buffer_unordered(BATCH_WRITE_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    async fn postings(
+        &self,
+        gram: &str,
+        from: PostingBound<'_>,
+        limit: usize,
+    ) -> AppResult<Vec<String>> {
+        let mut ids = Vec::new();
+        // Keys are never empty strings: an empty gram has no list and nothing sorts below "".
+        let empty_bound = matches!(from, PostingBound::AtOrBelow("") | PostingBound::Below(""));
+        if gram.is_empty() || empty_bound {
+            return Ok(ids);
+        }
+        let mut start: Option<Item> = None;
+        while ids.len() < limit {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":g", attrs::s(gram))
+                .scan_index_forward(false)
+                .limit(query_limit(limit - ids.len()))
+                .projection_expression("sk")
+                .set_exclusive_start_key(start.take());
+            let query = match from {
+                PostingBound::Newest => query.key_condition_expression("pk = :g"),
+                PostingBound::AtOrBelow(id) => query
+                    .key_condition_expression("pk = :g AND sk <= :id")
+                    .expression_attribute_values(":id", attrs::s(id)),
+                PostingBound::Below(id) => query
+                    .key_condition_expression("pk = :g AND sk < :id")
+                    .expression_attribute_values(":id", attrs::s(id)),
+            };
+            let out = query
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query (postings)", &self.table, e))?;
+            for item in out.items() {
+                if ids.len() < limit {
+                    ids.push(attrs::req_string(item, "sk")?);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(ids)
+    }
+}

@@ -1,0 +1,269 @@
+//! The account rules end to end through the in-memory adapters, with a clock we control.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use festa::adapters::memory::{ManualClock, MemoryRecords};
+use festa::adapters::outbox::Outbox;
+use festa::adapters::system::RandomIds;
+use festa::model::Role;
+use festa::services::accounts::{
+    authenticate, Accounts, ConfirmRequest, LoginRequest, RefreshRequest, SignupRequest,
+};
+use festa::services::tokens::TokenKeys;
+use festa::AppError;
+
+struct World {
+    accounts: Accounts,
+    outbox: Arc<Outbox>,
+    clock: Arc<ManualClock>,
+}
+
+fn world() -> World {
+    let records = Arc::new(MemoryRecords::new());
+    let outbox = Arc::new(Outbox::new());
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap(),
+    ));
+    let accounts = Accounts {
+        accounts: records.clone(),
+        sessions: records,
+        mailer: outbox.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(RandomIds::default()),
+        keys: TokenKeys::from_secret(&[42u8; 32]).unwrap(),
+        admins: Arc::new(HashSet::from(["boss@festa.io".to_string()])),
+    };
+    World {
+        accounts,
+        outbox,
+        clock,
+    }
+}
+
+fn signup(email: &str) -> SignupRequest {
+    SignupRequest {
+        email: email.into(),
+        password: "correct horse".into(),
+        name: "김철수".into(),
+    }
+}
+
+fn code_for(outbox: &Outbox, email: &str) -> String {
+    let body = &outbox.mails(Some(email))[0].body;
+    let at = body.find("code is ").expect("mail names the code") + "code is ".len();
+    body[at..at + 6].to_string()
+}
+
+fn wrong_code(code: &str) -> String {
+    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
+}
+
+#[tokio::test]
+async fn a_code_expires_after_24_hours() {
+    let w = world();
+    w.accounts.signup(signup("late@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "late@festa.io");
+    w.clock.advance(Duration::hours(24));
+    let err = w
+        .accounts
+        .confirm(ConfirmRequest {
+            email: "late@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeExpired), "{err:?}");
+    // Signing up again mails a fresh code that works.
+    w.accounts.signup(signup("late@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "late@festa.io");
+    w.accounts
+        .confirm(ConfirmRequest {
+            email: "late@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn five_wrong_codes_lock_even_the_right_one() {
+    let w = world();
+    w.accounts.signup(signup("typo@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "typo@festa.io");
+    for _ in 0..5 {
+        let err = w
+            .accounts
+            .confirm(ConfirmRequest {
+                email: "typo@festa.io".into(),
+                code: wrong_code(&code),
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::CodeMismatch), "{err:?}");
+    }
+    let err = w
+        .accounts
+        .confirm(ConfirmRequest {
+            email: "typo@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts), "{err:?}");
+    assert_eq!(err.status(), 429);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_replayed_token_ends_the_login() {
+    let w = world();
+    w.accounts.signup(signup("boss@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "boss@festa.io");
+    w.accounts
+        .confirm(ConfirmRequest {
+            email: "Boss@Festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap();
+    let first = w
+        .accounts
+        .login(LoginRequest {
+            email: "boss@festa.io".into(),
+            password: "correct horse".into(),
+        })
+        .await
+        .unwrap();
+    let bearer = |t: &str| format!("Bearer {t}");
+    let me = authenticate(
+        &w.accounts.keys,
+        w.accounts.sessions.as_ref(),
+        w.clock.as_ref(),
+        Some(&bearer(&first.access_token)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(me.role, Role::Admin);
+
+    let second = w
+        .accounts
+        .refresh(RefreshRequest {
+            refresh_token: first.refresh_token.clone(),
+        })
+        .await
+        .unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    // Replaying the spent token is refused and revokes the login: the new pair dies too.
+    assert!(w
+        .accounts
+        .refresh(RefreshRequest {
+            refresh_token: first.refresh_token
+        })
+        .await
+        .is_err());
+    assert!(w
+        .accounts
+        .refresh(RefreshRequest {
+            refresh_token: second.refresh_token
+        })
+        .await
+        .is_err());
+    let err = authenticate(
+        &w.accounts.keys,
+        w.accounts.sessions.as_ref(),
+        w.clock.as_ref(),
+        Some(&bearer(&second.access_token)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), 401);
+}
+
+#[tokio::test]
+async fn access_tokens_expire_after_15_minutes_and_signout_ends_every_login() {
+    let w = world();
+    w.accounts.signup(signup("fan@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "fan@festa.io");
+    w.accounts
+        .confirm(ConfirmRequest {
+            email: "fan@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap();
+    let login = || {
+        w.accounts.login(LoginRequest {
+            email: "fan@festa.io".into(),
+            password: "correct horse".into(),
+        })
+    };
+    let (phone, laptop) = (login().await.unwrap(), login().await.unwrap());
+    let check = |t: String| {
+        let header = format!("Bearer {t}");
+        let w = &w;
+        async move {
+            authenticate(
+                &w.accounts.keys,
+                w.accounts.sessions.as_ref(),
+                w.clock.as_ref(),
+                Some(&header),
+            )
+            .await
+        }
+    };
+    let me = check(phone.access_token.clone()).await.unwrap();
+    assert_eq!(me.role, Role::User);
+    w.clock.advance(Duration::minutes(15));
+    assert!(check(phone.access_token.clone()).await.is_err());
+    let fresh = w
+        .accounts
+        .refresh(RefreshRequest {
+            refresh_token: phone.refresh_token,
+        })
+        .await
+        .unwrap();
+    let me = check(fresh.access_token.clone()).await.unwrap();
+    w.accounts.signout(&me).await.unwrap();
+    assert!(check(fresh.access_token).await.is_err());
+    assert!(w
+        .accounts
+        .refresh(RefreshRequest {
+            refresh_token: laptop.refresh_token
+        })
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn unknown_addresses_and_wrong_passwords_look_the_same() {
+    let w = world();
+    w.accounts.signup(signup("real@festa.io")).await.unwrap();
+    let unconfirmed = w
+        .accounts
+        .login(LoginRequest {
+            email: "real@festa.io".into(),
+            password: "correct horse".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(unconfirmed, AppError::UserNotConfirmed));
+    for (email, password) in [
+        ("ghost@festa.io", "correct horse"),
+        ("real@festa.io", "wrong horse!"),
+        ("not an email", "x"),
+    ] {
+        let err = w
+            .accounts
+            .login(LoginRequest {
+                email: email.into(),
+                password: password.into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppError::InvalidCredentials),
+            "{email}: {err:?}"
+        );
+    }
+}

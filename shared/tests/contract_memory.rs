@@ -1,0 +1,49 @@
+//! The contract suite against the in-memory adapters.
+
+mod contract;
+
+use festa::adapters::memory::{MemoryRecords, MemorySearchIndex};
+
+macro_rules! cases {
+    (records: [$($records:ident),* $(,)?], search: [$($search:ident),* $(,)?] $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $records() {
+                contract::$records(&MemoryRecords::new()).await;
+            }
+        )*
+        $(
+            #[tokio::test]
+            async fn $search() {
+                contract::$search(&MemorySearchIndex::new()).await;
+            }
+        )*
+    };
+}
+
+cases! {
+    records: [
+        account_round_trip,
+        email_taken_when_confirmed_replaced_when_unconfirmed,
+        failed_code_counting,
+        mark_confirmed_clears_the_code,
+        concurrent_failed_codes_count_exactly,
+        session_round_trip,
+        rotate_refresh_races_and_revocation,
+        revoke_session,
+        revoke_all_sessions_of_one_user,
+        festival_create_and_get,
+        get_festivals_keeps_order_and_skips_missing,
+        list_festivals_newest_first_with_paging,
+    ],
+    search: [
+        postings_order_bounds_and_limits,
+        add_postings_for_many_grams,
+    ],
+}
+
+#[tokio::test]
+async fn revoke_all_sessions_leaves_the_account() {
+    let records = MemoryRecords::new();
+    contract::revoke_all_sessions_leaves_the_account(&records, &records).await;
+}
