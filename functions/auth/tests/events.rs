@@ -1,0 +1,514 @@
+//! Replays the sample events of the account Lambdas (`events/*.json`, one per binary) through
+//! the very code path each binary runs: `festa_auth::route` + `festa::api::lambda::handle`, and
+//! `festa_auth::authorizer::authorize` for the TOKEN authorizer. State is in memory.
+//!
+//! Fixtures hold placeholders for what only a live login can give (`<access-token>`,
+//! `<refresh-token>`, `<confirmation-code>`, the `<user-id>`/`<session-id>` of the authorizer
+//! context); the tests fill them in from real sign-ups and logins.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use festa::adapters::memory::MemoryRecords;
+use festa::adapters::outbox::Outbox;
+use festa::adapters::system::{RandomIds, SystemClock};
+use festa::services::accounts::Accounts;
+use festa::services::tokens::TokenKeys;
+use festa_auth::authorizer::{authorize, Unauthorized};
+use festa_auth::AuthState;
+use http::StatusCode;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
+};
+use lambda_http::aws_lambda_events::iam::IamPolicyEffect;
+use lambda_http::Body;
+use serde_json::{json, Value};
+
+/// Every account binary, each with its sample event `events/<name>.json`.
+const AUTH_EVENTS: [&str; 7] = [
+    "signup",
+    "confirm-signup",
+    "login",
+    "signout",
+    "verify-token",
+    "refresh-token",
+    "authorizer",
+];
+
+const EMAIL: &str = "fan@festa.example";
+const STAGE_WILDCARD: &str = "arn:aws:execute-api:ap-northeast-2:123456789012:abc123/prod/*/*";
+
+struct Harness {
+    state: Arc<AuthState>,
+    outbox: Arc<Outbox>,
+}
+
+fn harness() -> Harness {
+    let records = Arc::new(MemoryRecords::new());
+    let outbox = Arc::new(Outbox::new());
+    let state = AuthState {
+        accounts: Accounts {
+            accounts: records.clone(),
+            sessions: records,
+            mailer: outbox.clone(),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds::default()),
+            keys: TokenKeys::from_secret(&[7u8; 32]).unwrap(),
+            admins: Arc::new(HashSet::from(["admin@festa.example".to_string()])),
+        },
+    };
+    Harness {
+        state: Arc::new(state),
+        outbox,
+    }
+}
+
+fn events_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
+}
+
+/// The sample event of one account binary, as the file holds it.
+fn fixture(name: &str) -> String {
+    assert!(
+        AUTH_EVENTS.contains(&name),
+        "{name} is not an account event"
+    );
+    let path = events_dir().join(format!("{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fixture with a placeholder filled in; the placeholder must be there.
+fn fill(event: &str, placeholder: &str, value: &str) -> String {
+    assert!(
+        event.contains(placeholder),
+        "the event has no {placeholder}"
+    );
+    event.replace(placeholder, value)
+}
+
+/// A fixture edited as JSON.
+fn edit(event: &str, change: impl FnOnce(&mut Value)) -> String {
+    let mut value: Value = serde_json::from_str(event).unwrap();
+    change(&mut value);
+    value.to_string()
+}
+
+/// What a binary answers.
+struct Answer {
+    status: StatusCode,
+    content_type: Option<String>,
+    body: Value,
+}
+
+impl Answer {
+    fn assert_json(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.content_type.as_deref(), Some("application/json"));
+        &self.body
+    }
+
+    fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(
+            self.content_type.as_deref(),
+            Some("application/problem+json")
+        );
+        assert_eq!(self.body["status"], status, "{}", self.body);
+        assert_eq!(self.body["code"], code, "{}", self.body);
+        assert_eq!(self.body["type"], "about:blank");
+    }
+}
+
+/// Runs the Lambda of `path` on an event, as its binary does, after checking that the event
+/// is one API Gateway would send to that route.
+async fn invoke(h: &Harness, path: &str, event: &str) -> Answer {
+    let route = festa_auth::route(h.state.clone(), path).unwrap();
+    let raw: Value = serde_json::from_str(event).unwrap();
+    assert_eq!(raw["resource"], route.path, "the event is not for {path}");
+    assert_eq!(raw["requestContext"]["resourcePath"], route.path);
+    assert_eq!(raw["httpMethod"], route.method.as_str());
+    let request = lambda_http::request::from_str(event).expect("an API Gateway REST event");
+    let response = festa::api::lambda::handle(&route, request).await;
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = match response.body() {
+        Body::Empty => Value::Null,
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    Answer {
+        status: response.status(),
+        content_type,
+        body,
+    }
+}
+
+async fn signup(h: &Harness) -> Value {
+    let answer = invoke(h, "/signup", &fixture("signup")).await;
+    answer.assert_json(201).clone()
+}
+
+/// The 6-digit code of the newest mail to `EMAIL`.
+fn mailed_code(h: &Harness) -> String {
+    let mails = h.outbox.mails(Some(EMAIL));
+    let body = &mails.first().expect("a mail was sent").body;
+    let at = body.find("code is ").expect("the mail names the code") + "code is ".len();
+    body[at..at + 6].to_string()
+}
+
+async fn confirmed_account(h: &Harness) {
+    signup(h).await;
+    let event = fill(
+        &fixture("confirm-signup"),
+        "<confirmation-code>",
+        &mailed_code(h),
+    );
+    invoke(h, "/confirm-signup", &event).await.assert_json(200);
+}
+
+/// A login through the login event: `{accessToken, refreshToken, ...}`.
+async fn login(h: &Harness) -> Value {
+    invoke(h, "/login", &fixture("login"))
+        .await
+        .assert_json(200)
+        .clone()
+}
+
+/// The authorizer's answer for this access token, run on the authorizer's sample event.
+async fn authorizer(h: &Harness, access_token: &str) -> ApiGatewayCustomAuthorizerResponse {
+    let event = fill(&fixture("authorizer"), "<access-token>", access_token);
+    let event: ApiGatewayCustomAuthorizerRequest = serde_json::from_str(&event).unwrap();
+    authorize(&h.state, event)
+        .await
+        .expect("the authorizer allows a live login")
+}
+
+/// A protected route's event as API Gateway forwards it after the authorizer allowed
+/// `access_token`: the header carries the token and `requestContext.authorizer` holds exactly
+/// what the authorizer returned (`principalId` and its context).
+async fn authorized(h: &Harness, event: &str, access_token: &str) -> String {
+    let allowed = authorizer(h, access_token).await;
+    let mut context = allowed
+        .context
+        .as_object()
+        .expect("a context object")
+        .clone();
+    context.insert("principalId".into(), json!(allowed.principal_id));
+    let event = fill(event, "<access-token>", access_token);
+    edit(&event, |v| {
+        let sample = v["requestContext"]["authorizer"]
+            .as_object()
+            .expect("an authorizer context");
+        let sample_keys: BTreeSet<_> = sample.keys().collect();
+        let real_keys: BTreeSet<_> = context.keys().collect();
+        assert_eq!(
+            sample_keys, real_keys,
+            "the sample authorizer context drifted from the authorizer's"
+        );
+        v["requestContext"]["authorizer"] = Value::Object(context.clone());
+    })
+}
+
+fn without_authorizer(event: &str) -> String {
+    edit(event, |v| {
+        v["requestContext"]
+            .as_object_mut()
+            .unwrap()
+            .remove("authorizer");
+    })
+}
+
+#[tokio::test]
+async fn signup_event_registers_an_unconfirmed_account_and_mails_a_code() {
+    let h = harness();
+    let created = signup(&h).await;
+    assert_eq!(created["status"], "UNCONFIRMED");
+    assert_eq!(created["email"], EMAIL);
+    assert_eq!(created["name"], "김페스타");
+    assert!(!created["userId"].as_str().unwrap().is_empty());
+    let mails = h.outbox.mails(None);
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, EMAIL);
+    assert!(mailed_code(&h).bytes().all(|b| b.is_ascii_digit()));
+}
+
+#[tokio::test]
+async fn confirm_signup_event_confirms_with_the_mailed_code() {
+    let h = harness();
+    signup(&h).await;
+    let code = mailed_code(&h);
+
+    // The sample as it is carries no code at all.
+    invoke(&h, "/confirm-signup", &fixture("confirm-signup"))
+        .await
+        .assert_problem(400, "VALIDATION_FAILED");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let event = fill(&fixture("confirm-signup"), "<confirmation-code>", wrong);
+    invoke(&h, "/confirm-signup", &event)
+        .await
+        .assert_problem(400, "CODE_MISMATCH");
+
+    let event = fill(&fixture("confirm-signup"), "<confirmation-code>", &code);
+    let confirmed = invoke(&h, "/confirm-signup", &event).await;
+    let confirmed = confirmed.assert_json(200);
+    assert_eq!(confirmed["email"], EMAIL);
+    assert_eq!(confirmed["status"], "CONFIRMED");
+}
+
+#[tokio::test]
+async fn login_event_opens_a_login_for_a_confirmed_account() {
+    let h = harness();
+    invoke(&h, "/login", &fixture("login"))
+        .await
+        .assert_problem(401, "INVALID_CREDENTIALS");
+    signup(&h).await;
+    invoke(&h, "/login", &fixture("login"))
+        .await
+        .assert_problem(403, "USER_NOT_CONFIRMED");
+
+    let event = fill(
+        &fixture("confirm-signup"),
+        "<confirmation-code>",
+        &mailed_code(&h),
+    );
+    invoke(&h, "/confirm-signup", &event).await.assert_json(200);
+    let tokens = login(&h).await;
+    assert_eq!(tokens["tokenType"], "Bearer");
+    assert_eq!(tokens["expiresIn"], 900);
+    assert!(!tokens["accessToken"].as_str().unwrap().is_empty());
+    assert!(!tokens["refreshToken"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn verify_token_event_describes_the_caller() {
+    let h = harness();
+    confirmed_account(&h).await;
+    let access = login(&h).await["accessToken"].as_str().unwrap().to_string();
+    let allowed = authorizer(&h, &access).await;
+
+    let event = authorized(&h, &fixture("verify-token"), &access).await;
+    let answer = invoke(&h, "/verify-token", &event).await;
+    let verified = answer.assert_json(200);
+    assert_eq!(verified["valid"], true);
+    assert_eq!(verified["userId"], allowed.context["userId"]);
+    assert_eq!(verified["email"], EMAIL);
+    assert_eq!(verified["name"], "김페스타");
+    assert_eq!(verified["role"], "user");
+    assert_eq!(verified["expiresAt"], allowed.context["expiresAt"]);
+}
+
+#[tokio::test]
+async fn signout_event_ends_every_login() {
+    let h = harness();
+    confirmed_account(&h).await;
+    let first = login(&h).await;
+    let second = login(&h).await;
+    let access = first["accessToken"].as_str().unwrap();
+
+    let event = authorized(&h, &fixture("signout"), access).await;
+    let answer = invoke(&h, "/signout", &event).await;
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    assert_eq!(answer.content_type, None);
+    assert_eq!(answer.body, Value::Null);
+
+    // Both logins are over: their access tokens and refresh tokens are refused.
+    for tokens in [&first, &second] {
+        let event = fill(
+            &fixture("authorizer"),
+            "<access-token>",
+            tokens["accessToken"].as_str().unwrap(),
+        );
+        let event: ApiGatewayCustomAuthorizerRequest = serde_json::from_str(&event).unwrap();
+        let refused = authorize(&h.state, event).await.unwrap_err();
+        assert!(
+            refused.downcast_ref::<Unauthorized>().is_some(),
+            "{refused}"
+        );
+        let event = fill(
+            &fixture("refresh-token"),
+            "<refresh-token>",
+            tokens["refreshToken"].as_str().unwrap(),
+        );
+        invoke(&h, "/refresh-token", &event)
+            .await
+            .assert_problem(401, "UNAUTHORIZED");
+    }
+}
+
+#[tokio::test]
+async fn refresh_token_event_rotates_the_pair_once() {
+    let h = harness();
+    confirmed_account(&h).await;
+    let tokens = login(&h).await;
+    let old_refresh = tokens["refreshToken"].as_str().unwrap();
+
+    // The sample as it is holds no token.
+    invoke(&h, "/refresh-token", &fixture("refresh-token"))
+        .await
+        .assert_problem(401, "UNAUTHORIZED");
+
+    let event = fill(&fixture("refresh-token"), "<refresh-token>", old_refresh);
+    let answer = invoke(&h, "/refresh-token", &event).await;
+    let next = answer.assert_json(200);
+    assert_eq!(next["tokenType"], "Bearer");
+    assert_eq!(next["expiresIn"], 900);
+    let new_refresh = next["refreshToken"].as_str().unwrap();
+    assert_ne!(new_refresh, old_refresh);
+    authorizer(&h, next["accessToken"].as_str().unwrap()).await;
+
+    // The old token is spent: presenting it again is refused and ends the whole login.
+    invoke(&h, "/refresh-token", &event)
+        .await
+        .assert_problem(401, "UNAUTHORIZED");
+    let event = fill(&fixture("refresh-token"), "<refresh-token>", new_refresh);
+    invoke(&h, "/refresh-token", &event)
+        .await
+        .assert_problem(401, "UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn authorizer_event_allows_a_live_login_on_the_whole_stage() {
+    let h = harness();
+    confirmed_account(&h).await;
+    let access = login(&h).await["accessToken"].as_str().unwrap().to_string();
+
+    let allowed = authorizer(&h, &access).await;
+    let user_id = allowed.context["userId"].as_str().unwrap().to_string();
+    assert!(!user_id.is_empty());
+    assert_eq!(allowed.principal_id.as_deref(), Some(user_id.as_str()));
+    assert_eq!(
+        allowed.policy_document.version.as_deref(),
+        Some("2012-10-17")
+    );
+    let [statement] = allowed.policy_document.statement.as_slice() else {
+        panic!("one statement: {:?}", allowed.policy_document);
+    };
+    assert_eq!(statement.effect, IamPolicyEffect::Allow);
+    assert_eq!(statement.action, ["execute-api:Invoke"]);
+    assert_eq!(statement.resource, [STAGE_WILDCARD]);
+    assert_eq!(allowed.context["email"], EMAIL);
+    assert_eq!(allowed.context["name"], "김페스타");
+    assert_eq!(allowed.context["role"], "user");
+    assert!(allowed.context["sessionId"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert!(allowed.context["expiresAt"]
+        .as_str()
+        .is_some_and(|s| s.ends_with('Z')));
+
+    // The answer as the runtime sends it to API Gateway.
+    let wire = serde_json::to_value(&allowed).unwrap();
+    assert_eq!(wire["principalId"], user_id.as_str());
+    assert_eq!(wire["policyDocument"]["Version"], "2012-10-17");
+    assert_eq!(wire["policyDocument"]["Statement"][0]["Effect"], "Allow");
+    assert_eq!(
+        wire["policyDocument"]["Statement"][0]["Resource"][0],
+        STAGE_WILDCARD
+    );
+    for (key, value) in wire["context"].as_object().unwrap() {
+        assert!(
+            value.is_string(),
+            "context values must be flat strings: {key} = {value}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn authorizer_event_with_a_bad_token_is_unauthorized() {
+    let h = harness();
+    confirmed_account(&h).await;
+    let access = login(&h).await["accessToken"].as_str().unwrap().to_string();
+    // A well-formed token of the same login, signed with another key.
+    let now = h.state.accounts.clock.now();
+    let identity = h.state.accounts.keys.decode(&access, now).unwrap();
+    let forged = TokenKeys::from_secret(&[8u8; 32])
+        .unwrap()
+        .issue(&identity, now)
+        .unwrap();
+
+    let garbage = fixture("authorizer"); // still `Bearer <access-token>`
+    let forged = fill(&fixture("authorizer"), "<access-token>", &forged);
+    let no_scheme = fill(&fixture("authorizer"), "Bearer <access-token>", &access);
+    let missing = edit(&fixture("authorizer"), |v| {
+        v.as_object_mut().unwrap().remove("authorizationToken");
+    });
+    for event in [garbage, forged, no_scheme, missing] {
+        let request: ApiGatewayCustomAuthorizerRequest = serde_json::from_str(&event).unwrap();
+        let refused = authorize(&h.state, request).await.unwrap_err();
+        assert!(
+            refused.downcast_ref::<Unauthorized>().is_some(),
+            "{refused:?} for {event}"
+        );
+        assert_eq!(refused.to_string(), "Unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn a_protected_route_without_authorizer_context_is_a_401_problem() {
+    let h = harness();
+    confirmed_account(&h).await;
+    let access = login(&h).await["accessToken"].as_str().unwrap().to_string();
+    for (name, path) in [("verify-token", "/verify-token"), ("signout", "/signout")] {
+        let event = without_authorizer(&fill(&fixture(name), "<access-token>", &access));
+        invoke(&h, path, &event)
+            .await
+            .assert_problem(401, "UNAUTHORIZED");
+    }
+    // Nothing was signed out.
+    authorizer(&h, &access).await;
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_a_413_problem() {
+    let h = harness();
+    let body = json!({"email": EMAIL, "password": "festival-pass", "name": "가".repeat(22 * 1024)})
+        .to_string();
+    assert!(body.len() > 64 * 1024);
+    let event = edit(&fixture("signup"), |v| v["body"] = Value::String(body));
+    invoke(&h, "/signup", &event)
+        .await
+        .assert_problem(413, "PAYLOAD_TOO_LARGE");
+    assert!(h.outbox.mails(None).is_empty());
+}
+
+/// A sample event without a test here (or in the festivals tests) fails the build's tests.
+#[test]
+fn every_account_event_is_covered() {
+    let mut ours = BTreeSet::new();
+    for entry in std::fs::read_dir(events_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let raw: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The account area: the TOKEN authorizer and every route outside /festivals.
+        let is_authorizer = raw["type"] == "TOKEN";
+        let resource = raw["resource"].as_str().unwrap_or_default();
+        if !is_authorizer && resource.starts_with("/festivals") {
+            continue;
+        }
+        assert!(
+            AUTH_EVENTS.contains(&name.as_str()),
+            "events/{name}.json has no test in functions/auth/tests/events.rs"
+        );
+        if is_authorizer {
+            let event: ApiGatewayCustomAuthorizerRequest = serde_json::from_str(&text).unwrap();
+            assert!(event
+                .authorization_token
+                .is_some_and(|t| t.starts_with("Bearer ")));
+        } else {
+            lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        ours.insert(name);
+    }
+    let expected: BTreeSet<String> = AUTH_EVENTS.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        ours, expected,
+        "every account binary has exactly one sample event"
+    );
+}
