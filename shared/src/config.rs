@@ -102,13 +102,6 @@ impl Config {
         })
     }
 
-    /// The JWT key, which a deployed function cannot run without.
-    pub fn require_jwt_secret(&self) -> AppResult<&[u8]> {
-        self.jwt_secret
-            .as_deref()
-            .ok_or_else(|| AppError::internal("JWT_SECRET is not set"))
-    }
-
     /// A table name a deployed function cannot run without.
     pub fn require(value: &Option<String>, name: &str) -> AppResult<String> {
         value

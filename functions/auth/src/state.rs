@@ -17,11 +17,20 @@ pub struct AuthState {
 }
 
 impl AuthState {
+    /// Fails at cold start when the function must sign or check tokens but has no key.
+    pub fn requiring_token_keys(self) -> AppResult<Self> {
+        self.accounts.token_keys()?;
+        Ok(self)
+    }
+
     /// Production wiring from the environment: DynamoDB records and, when `MAIL_FROM` is set,
     /// SES (otherwise mail is only logged as kept, which suits a stack without SES).
     pub async fn from_env() -> AppResult<Self> {
         let config = Config::from_env()?;
-        let keys = TokenKeys::from_secret(config.require_jwt_secret()?)?;
+        let keys = match &config.jwt_secret {
+            Some(secret) => Some(TokenKeys::from_secret(secret)?),
+            None => None,
+        };
         let table = Config::require(&config.records_table, "RECORDS_TABLE")?;
         let aws = festa::adapters::aws::load().await;
         let records = Arc::new(DynamoRecords::new(

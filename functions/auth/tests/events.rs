@@ -7,22 +7,20 @@
 //! context); the tests fill them in from real sign-ups and logins.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use festa::adapters::memory::MemoryRecords;
 use festa::adapters::outbox::Outbox;
 use festa::adapters::system::{RandomIds, SystemClock};
+use festa::api::replay::{edit, events_dir, fill, replay, Replayed};
 use festa::services::accounts::Accounts;
 use festa::services::tokens::TokenKeys;
 use festa_auth::authorizer::{authorize, Unauthorized};
 use festa_auth::AuthState;
-use http::StatusCode;
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
 };
 use lambda_http::aws_lambda_events::iam::IamPolicyEffect;
-use lambda_http::Body;
 use serde_json::{json, Value};
 
 /// Every account binary, each with its sample event `events/<name>.json`.
@@ -54,7 +52,7 @@ fn harness() -> Harness {
             mailer: outbox.clone(),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
-            keys: TokenKeys::from_secret(&[7u8; 32]).unwrap(),
+            keys: Some(TokenKeys::from_secret(&[7u8; 32]).unwrap()),
             admins: Arc::new(HashSet::from(["admin@festa.example".to_string()])),
         },
     };
@@ -64,86 +62,19 @@ fn harness() -> Harness {
     }
 }
 
-fn events_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events")
-}
-
 /// The sample event of one account binary, as the file holds it.
 fn fixture(name: &str) -> String {
     assert!(
         AUTH_EVENTS.contains(&name),
         "{name} is not an account event"
     );
-    let path = events_dir().join(format!("{name}.json"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    festa::api::replay::fixture(name)
 }
 
-/// A fixture with a placeholder filled in; the placeholder must be there.
-fn fill(event: &str, placeholder: &str, value: &str) -> String {
-    assert!(
-        event.contains(placeholder),
-        "the event has no {placeholder}"
-    );
-    event.replace(placeholder, value)
-}
-
-/// A fixture edited as JSON.
-fn edit(event: &str, change: impl FnOnce(&mut Value)) -> String {
-    let mut value: Value = serde_json::from_str(event).unwrap();
-    change(&mut value);
-    value.to_string()
-}
-
-/// What a binary answers.
-struct Answer {
-    status: StatusCode,
-    content_type: Option<String>,
-    body: Value,
-}
-
-impl Answer {
-    fn assert_json(&self, status: u16) -> &Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.content_type.as_deref(), Some("application/json"));
-        &self.body
-    }
-
-    fn assert_problem(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(
-            self.content_type.as_deref(),
-            Some("application/problem+json")
-        );
-        assert_eq!(self.body["status"], status, "{}", self.body);
-        assert_eq!(self.body["code"], code, "{}", self.body);
-        assert_eq!(self.body["type"], "about:blank");
-    }
-}
-
-/// Runs the Lambda of `path` on an event, as its binary does, after checking that the event
-/// is one API Gateway would send to that route.
-async fn invoke(h: &Harness, path: &str, event: &str) -> Answer {
+/// Runs the Lambda of `path` on an event, as its binary does (see `festa::api::replay`).
+async fn invoke(h: &Harness, path: &str, event: &str) -> Replayed {
     let route = festa_auth::route(h.state.clone(), path).unwrap();
-    let raw: Value = serde_json::from_str(event).unwrap();
-    assert_eq!(raw["resource"], route.path, "the event is not for {path}");
-    assert_eq!(raw["requestContext"]["resourcePath"], route.path);
-    assert_eq!(raw["httpMethod"], route.method.as_str());
-    let request = lambda_http::request::from_str(event).expect("an API Gateway REST event");
-    let response = festa::api::lambda::handle(&route, request).await;
-    let content_type = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_string());
-    let body = match response.body() {
-        Body::Empty => Value::Null,
-        Body::Text(text) => serde_json::from_str(text).unwrap(),
-        other => panic!("unexpected body {other:?}"),
-    };
-    Answer {
-        status: response.status(),
-        content_type,
-        body,
-    }
+    replay(&route, event).await
 }
 
 async fn signup(h: &Harness) -> Value {
@@ -423,7 +354,13 @@ async fn authorizer_event_with_a_bad_token_is_unauthorized() {
     let access = login(&h).await["accessToken"].as_str().unwrap().to_string();
     // A well-formed token of the same login, signed with another key.
     let now = h.state.accounts.clock.now();
-    let identity = h.state.accounts.keys.decode(&access, now).unwrap();
+    let identity = h
+        .state
+        .accounts
+        .token_keys()
+        .unwrap()
+        .decode(&access, now)
+        .unwrap();
     let forged = TokenKeys::from_secret(&[8u8; 32])
         .unwrap()
         .issue(&identity, now)

@@ -18,6 +18,7 @@ use festa::services::accounts::authenticate;
 use festa::services::tokens::TokenKeys;
 use festa::{AppError, Problem};
 use serde_json::json;
+use tracing::Instrument;
 
 /// Checks bearer tokens the way the Lambda authorizer does.
 #[derive(Clone)]
@@ -75,10 +76,23 @@ pub fn router(
 }
 
 async fn serve(route: Route, auth: Authenticator, request: Request) -> Response {
-    match to_api_request(&route, &auth, request).await {
-        Ok(api) => into_http(&(route.handler)(api).await),
-        Err(err) => into_http(&ApiResponse::problem(&err)),
+    // One span per request, as Lambda's runtime gives each invocation its request id.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %ulid::Ulid::generate(),
+        method = %route.method,
+        route = route.path
+    );
+    async move {
+        let response = match to_api_request(&route, &auth, request).await {
+            Ok(api) => (route.handler)(api).await,
+            Err(err) => ApiResponse::problem(&err),
+        };
+        tracing::debug!(status = response.status.as_u16(), "answered");
+        into_http(&response)
     }
+    .instrument(span)
+    .await
 }
 
 async fn to_api_request(

@@ -142,7 +142,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             mailer,
             clock: clock.clone(),
             ids: ids.clone(),
-            keys: keys.clone(),
+            keys: Some(keys.clone()),
             admins: Arc::new(config.admin_emails.clone()),
         },
     });

@@ -527,6 +527,7 @@ async fn failure_rows(p: &Platform, admin: &str) {
     assert_eq!(s, 401);
     for refresh in [
         json!({"refreshToken": "garbage"}),
+        json!({"refreshToken": format!("{}.01J.{}", "Y".repeat(3000), "s".repeat(43))}),
         json!({"refreshToken": 7}),
         json!({}),
     ] {

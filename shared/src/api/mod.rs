@@ -3,6 +3,8 @@
 
 #[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "lambda")]
+pub mod replay;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -116,7 +116,8 @@ pub struct Accounts {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
-    pub keys: TokenKeys,
+    /// Only the functions that sign or check tokens hold the key (least privilege).
+    pub keys: Option<TokenKeys>,
     /// Normalised addresses that get the admin role.
     pub admins: Arc<HashSet<String>>,
 }
@@ -323,6 +324,13 @@ impl Accounts {
         Ok(())
     }
 
+    /// The signing key; a function deployed without `JWT_SECRET` cannot issue or check tokens.
+    pub fn token_keys(&self) -> AppResult<&TokenKeys> {
+        self.keys
+            .as_ref()
+            .ok_or_else(|| AppError::internal("JWT_SECRET is not configured for this function"))
+    }
+
     fn token_pair(&self, session: &Session, refresh: &RefreshToken) -> AppResult<TokenPair> {
         let now = self.clock.now();
         let identity = Identity {
@@ -334,7 +342,7 @@ impl Accounts {
             expires_at: now + ACCESS_TTL,
         };
         Ok(TokenPair {
-            access_token: self.keys.issue(&identity, now)?,
+            access_token: self.token_keys()?.issue(&identity, now)?,
             refresh_token: refresh.encode(),
             token_type: "Bearer".into(),
             expires_in: ACCESS_TTL.num_seconds(),

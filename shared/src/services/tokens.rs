@@ -135,7 +135,13 @@ impl RefreshToken {
     pub fn parse(text: &str) -> Option<Self> {
         let mut parts = text.trim().split('.');
         let (email, session_id, secret) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || session_id.is_empty() || secret.len() < 32 {
+        // Bounded so a forged token can never make an oversized store key (a 5xx, not a 401).
+        let sane = |part: &str, max: usize| !part.is_empty() && part.len() <= max;
+        if parts.next().is_some()
+            || !sane(email, 400)
+            || !sane(session_id, 64)
+            || !(32..=128).contains(&secret.len())
+        {
             return None;
         }
         let email = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -206,12 +212,16 @@ mod tests {
             secret: "s".repeat(43),
         };
         assert_eq!(RefreshToken::parse(&t.encode()), Some(t));
+        let huge_email = format!("{}.01J.{}", "YQ".repeat(5000), "s".repeat(43));
+        let long_secret = format!("YQ.01J.{}", "s".repeat(500));
         for bad in [
             "",
             "a.b",
             "a.b.c.d",
             "!!.x.yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
             "YQ..short",
+            &huge_email,
+            &long_secret,
         ] {
             assert_eq!(RefreshToken::parse(bad), None, "{bad}");
         }

@@ -6,7 +6,9 @@ use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     festa::observability::init();
-    let state = festa_auth::AuthState::from_env().await?;
+    let state = festa_auth::AuthState::from_env()
+        .await?
+        .requiring_token_keys()?;
     let state = &state;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequest>| async move {
