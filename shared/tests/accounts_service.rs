@@ -267,3 +267,13 @@ async fn unknown_addresses_and_wrong_passwords_look_the_same() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_mailed_code_is_the_one_the_id_source_made() {
+    let mut w = world();
+    w.accounts.ids = Arc::new(festa::adapters::memory::SequentialIds::new());
+    let created = w.accounts.signup(signup("seq@festa.io")).await.unwrap();
+    // Sign-up draws the code first, then the new account's id.
+    assert_eq!(code_for(&w.outbox, "seq@festa.io"), "000001");
+    assert_eq!(created.user_id, ulid::Ulid::from_parts(2, 0).to_string());
+}

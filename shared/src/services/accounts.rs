@@ -394,3 +394,16 @@ pub async fn authenticate(
 /// A real Argon2id hash of a random password, so unknown addresses cost a real verification.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0y2xJ3bW2y0wHqkq3m0m3mJ6cQh7m0c2Xb0x3n5aJ9E";
+
+#[cfg(test)]
+mod tests {
+    use argon2::PasswordHash;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        // If it did not parse, unknown addresses would be answered faster than wrong passwords.
+        let parsed = PasswordHash::new(super::DUMMY_HASH).expect("a PHC string");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert!(parsed.hash.is_some());
+    }
+}
