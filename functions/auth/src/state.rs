@@ -42,7 +42,12 @@ impl AuthState {
                 festa::adapters::aws::sesv2(&aws),
                 from.clone(),
             )),
-            None => Arc::new(Outbox::new()),
+            None => {
+                tracing::warn!(
+                    "MAIL_FROM is not set: confirmation codes are not delivered by e-mail"
+                );
+                Arc::new(Outbox::new())
+            }
         };
         Ok(AuthState {
             accounts: Accounts {
