@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 
 use super::attrs::{self, Item};
-use super::{sdk_error, DynamoRecords};
+use super::{condition_failed, sdk_error, DynamoRecords};
 use crate::error::{AppError, AppResult};
 use crate::model::{Account, AccountStatus, PendingConfirmation};
 use crate::ports::AccountStore;
@@ -90,13 +90,7 @@ impl AccountStore for DynamoRecords {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(AppError::EmailTaken)
-            }
+            Err(err) if condition_failed(&err) => Err(AppError::EmailTaken),
             Err(err) => Err(sdk_error("PutItem (account)", &self.table, err)),
         }
     }
@@ -118,13 +112,7 @@ impl AccountStore for DynamoRecords {
                 let updated = out.attributes().cloned().unwrap_or_default();
                 attrs::req_num(&updated, "failedAttempts")
             }
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(AppError::CodeMismatch)
-            }
+            Err(err) if condition_failed(&err) => Err(AppError::CodeMismatch),
             Err(err) => Err(sdk_error("UpdateItem (failed code)", &self.table, err)),
         }
     }
@@ -147,13 +135,7 @@ impl AccountStore for DynamoRecords {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(AppError::CodeMismatch)
-            }
+            Err(err) if condition_failed(&err) => Err(AppError::CodeMismatch),
             Err(err) => Err(sdk_error("UpdateItem (confirm)", &self.table, err)),
         }
     }

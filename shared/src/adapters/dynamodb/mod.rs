@@ -89,6 +89,16 @@ where
 }
 
 /// A malformed builder input (a bug of ours, never of the caller).
+/// Whether a write failed only because its condition did not hold (a domain answer, not a fault).
+fn condition_failed<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
 fn build_error(what: &str, err: aws_sdk_dynamodb::error::BuildError) -> AppError {
     AppError::internal(format!("could not build DynamoDB {what}: {err}"))
 }

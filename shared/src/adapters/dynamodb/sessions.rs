@@ -6,7 +6,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::accounts::user_pk;
 use super::attrs::{self, Item};
-use super::{sdk_error, DynamoRecords};
+use super::{condition_failed, sdk_error, DynamoRecords};
 use crate::error::AppResult;
 use crate::model::Session;
 use crate::ports::SessionStore;
@@ -72,13 +72,7 @@ impl DynamoRecords {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(err) if condition_failed(&err) => Ok(false),
             Err(err) => Err(sdk_error("UpdateItem (revoke session)", &self.table, err)),
         }
     }
@@ -133,13 +127,7 @@ impl SessionStore for DynamoRecords {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(err) if condition_failed(&err) => Ok(false),
             Err(err) => Err(sdk_error("UpdateItem (rotate refresh)", &self.table, err)),
         }
     }
@@ -158,13 +146,7 @@ impl SessionStore for DynamoRecords {
         match result {
             // A missing session is already as revoked as it can be.
             Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(err) if condition_failed(&err) => Ok(()),
             Err(err) => Err(sdk_error("UpdateItem (revoke session)", &self.table, err)),
         }
     }
