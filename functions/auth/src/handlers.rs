@@ -93,6 +93,7 @@ pub async fn confirm_signup(state: Arc<AuthState>, req: ApiRequest) -> AppResult
 #[utoipa::path(post, path = "/login", tag = "accounts", request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
+        (status = 400, description = "VALIDATION_FAILED: missing or malformed body", body = Problem),
         (status = 401, description = "INVALID_CREDENTIALS", body = Problem),
         (status = 403, description = "USER_NOT_CONFIRMED", body = Problem)))]
 pub async fn login(state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiResponse> {
@@ -117,7 +118,10 @@ pub async fn verify_token(_state: Arc<AuthState>, req: ApiRequest) -> AppResult<
 
 /// Spends a refresh token for a new pair; a spent one revokes its login.
 #[utoipa::path(post, path = "/refresh-token", tag = "accounts", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 401, body = Problem)))]
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 400, description = "VALIDATION_FAILED: missing or malformed body", body = Problem),
+        (status = 401, body = Problem)))]
 pub async fn refresh_token(state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiResponse> {
     let tokens = state
         .accounts

@@ -75,7 +75,7 @@ pub async fn create_festival(
 /// The catalogue, newest first.
 #[utoipa::path(get, path = "/festivals", tag = "festivals",
     params(
-        ("limit" = Option<u32>, Query, description = "1 to 100, default 20"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
         ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
     responses((status = 200, body = Page<Festival>), (status = 400, body = Problem)))]
 pub async fn list_festivals(state: Arc<FestivalsState>, req: ApiRequest) -> AppResult<ApiResponse> {
@@ -86,8 +86,8 @@ pub async fn list_festivals(state: Arc<FestivalsState>, req: ApiRequest) -> AppR
 /// Festivals whose name, description or location contains every word of `keyword`.
 #[utoipa::path(get, path = "/festivals/search", tag = "festivals",
     params(
-        ("keyword" = String, Query, description = "1 to 100 characters; every word must occur"),
-        ("limit" = Option<u32>, Query, description = "1 to 100, default 20"),
+        ("keyword" = String, Query, min_length = 1, max_length = 100, description = "1 to 100 characters; every word must occur"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
         ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
     responses((status = 200, body = Page<Festival>), (status = 400, body = Problem)))]
 pub async fn search_festivals(

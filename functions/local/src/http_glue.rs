@@ -113,10 +113,11 @@ async fn to_api_request(
     let identity = match route.access {
         Access::Public => None,
         Access::Authenticated => {
+            // A header that is not text is present but malformed, not missing.
             let header = parts
                 .headers
                 .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
+                .map(|v| v.to_str().unwrap_or_default());
             Some(
                 authenticate(
                     &auth.keys,
@@ -128,9 +129,13 @@ async fn to_api_request(
             )
         }
     };
-    let body = to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| AppError::PayloadTooLarge(MAX_BODY_BYTES))?;
+    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|err| {
+        if is_over_limit(&err) {
+            AppError::PayloadTooLarge(MAX_BODY_BYTES)
+        } else {
+            AppError::validation("the request body could not be read completely")
+        }
+    })?;
     Ok(ApiRequest {
         headers: parts.headers,
         path_params,
@@ -140,13 +145,37 @@ async fn to_api_request(
     })
 }
 
-/// The first value of each query parameter; undecodable text is a 400.
+/// Whether reading the body failed because it passed the size limit (413) rather than
+/// because it was malformed or cut short (400).
+fn is_over_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// The first value of each query parameter (API Gateway's `queryStringParameters` also keeps
+/// one); text that does not decode to UTF-8 is a 400, never silently replaced.
 fn query_params(query: Option<&str>) -> Result<HashMap<String, String>, AppError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
-        .map_err(|_| AppError::validation("the query string is not valid UTF-8 form encoding"))?;
+    let decode = |text: &str| {
+        let spaced = text.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map(|t| t.into_owned())
+            .map_err(|_| AppError::validation("the query string does not decode to UTF-8"))
+    };
     let mut params = HashMap::new();
-    for (name, value) in pairs {
-        params.entry(name).or_insert(value);
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        params.entry(decode(name)?).or_insert(decode(value)?);
     }
     Ok(params)
 }

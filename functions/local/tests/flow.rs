@@ -106,6 +106,25 @@ impl Platform {
         tokens
     }
 
+    /// Sends raw bytes over TCP and returns the status line, for requests no client would make.
+    async fn raw_tcp(&self, request: &[u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answer = vec![0u8; 512];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        String::from_utf8_lossy(&answer[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Logs an existing confirmed account in; returns the access token.
     async fn login(&self, email: &str) -> String {
         let (s, tokens) = self
@@ -555,6 +574,11 @@ async fn failure_rows(p: &Platform, admin: &str) {
         with(json!({"timeZone": "Mars/Olympus"})),
         with(json!({"name": ""})),
         with(json!({"imageUrl": "javascript:alert(1)"})),
+        with(json!({"imageUrl": "http://\u{0}"})),
+        with(json!({"name": "불꽃\u{0}축제"})),
+        with(json!({"name": "\u{200b}\u{200b}"})),
+        with(json!({"startDate": "+262142-12-01", "endDate": "+262142-12-31"})),
+        with(json!({"startDate": "1999-12-31", "endDate": "2000-01-01"})),
     ] {
         let (s, problem) = p
             .call(
@@ -611,6 +635,47 @@ async fn failure_rows(p: &Platform, admin: &str) {
             "{path}"
         );
     }
+    let (s, body) = p
+        .call(M::GET, "/festivals/search?keyword=%FF", None, None)
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::BAD_REQUEST, "VALIDATION_FAILED"),
+        "undecodable query"
+    );
+    let (s, body) = p
+        .call(
+            M::POST,
+            "/signup",
+            None,
+            Some(signup(&unique("nul"), "festival-pass", "a\u{0}b")),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::BAD_REQUEST, "VALIDATION_FAILED")
+    );
+    // A malformed chunked body is a bad request, not a too-large one.
+    let status = p
+        .raw_tcp(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        .await;
+    assert!(status.starts_with("HTTP/1.1 400"), "{status}");
+    let non_ascii = p
+        .http
+        .get(format!("{}/verify-token", p.base))
+        .header(
+            "authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (s, body) = read(non_ascii).await;
+    assert_eq!(s, 401);
+    assert!(
+        body["detail"].as_str().unwrap().contains("Bearer <token>"),
+        "{body}"
+    );
     let (s, body) = p.call(M::GET, "/no/such/route", None, None).await;
     assert_eq!((s, code(&body)), (StatusCode::NOT_FOUND, "NOT_FOUND"));
 }

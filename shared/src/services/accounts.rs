@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::passwords;
 use super::tokens::{sha256_hex, Identity, RefreshToken, TokenKeys, ACCESS_TTL, REFRESH_TTL};
-use super::validate::normalize_email;
+use super::validate::{normalize_email, text_field};
 use crate::error::{AppError, AppResult};
 use crate::model::{Account, AccountStatus, PendingConfirmation, Role, Session};
 use crate::ports::{AccountStore, Clock, IdSource, Mail, Mailer, SessionStore};
@@ -24,8 +24,11 @@ const SPENT_HASHES_KEPT: usize = 32;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignupRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
 }
 
@@ -43,7 +46,9 @@ pub struct SignupResponse {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 
@@ -126,10 +131,7 @@ impl Accounts {
     /// Registers (or re-registers an unconfirmed) account and mails a 6-digit code.
     pub async fn signup(&self, req: SignupRequest) -> AppResult<SignupResponse> {
         let email = normalize_email(&req.email)?;
-        let name = req.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 50 {
-            return Err(AppError::validation("name must be 1 to 50 characters"));
-        }
+        let name = text_field("name", &req.name, 1, 50, false)?;
         let password_chars = req.password.chars().count();
         if password_chars < 8 {
             return Err(AppError::validation(

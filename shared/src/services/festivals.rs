@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::search;
 use super::tokens::Identity;
-use super::validate::{Page, PageRequest};
+use super::validate::{text_field, Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::model::{Festival, TicketStock};
 use crate::ports::{Cache, Clock, FestivalStore, IdSource, SearchIndex};
@@ -19,6 +19,10 @@ pub const DEFAULT_TIME_ZONE: &str = "Asia/Seoul";
 pub const MAX_DAYS: i64 = 31;
 /// The most tickets a single date may have.
 pub const MAX_TICKETS_PER_DAY: u64 = 1_000_000;
+/// Festival dates are four-digit years of this platform's era (API dates are `YYYY-MM-DD`).
+pub const EARLIEST_YEAR: i32 = 2000;
+/// See [`EARLIEST_YEAR`].
+pub const LATEST_YEAR: i32 = 9999;
 /// How long a search answer is served from the cache.
 pub const SEARCH_CACHE_TTL: Duration = Duration::from_secs(600);
 /// Bumped by every festival creation; cached answers are keyed by it, so old ones die unread.
@@ -28,18 +32,24 @@ const SEARCH_GENERATION_KEY: &str = "festa:search:generation";
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateFestivalRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub location: String,
     #[schema(value_type = String, format = Date, example = "2026-10-03")]
     pub start_date: NaiveDate,
     #[schema(value_type = String, format = Date, example = "2026-10-04")]
     pub end_date: NaiveDate,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub tickets_per_day: u64,
     #[serde(default)]
+    #[schema(maximum = 100_000_000)]
     pub price: Option<u64>,
     #[serde(default)]
+    #[schema(max_length = 2048, pattern = "^https?://")]
     pub image_url: Option<String>,
     /// IANA name; `Asia/Seoul` when absent.
     #[serde(default)]
@@ -123,15 +133,20 @@ impl Festivals {
                 Err(err) => tracing::warn!(error = %err, "search cache unavailable"),
             }
         }
-        let probe = search::find(
+        let found = search::find(
             self.index.as_ref(),
             self.store.as_ref(),
             &words,
             page.after.as_deref(),
             page.limit + 1,
+            search::READ_BUDGET,
         )
         .await?;
-        let answer = Page::from_probe(probe, page.limit, |f| &f.festival_id);
+        // A search that spent its read budget ends the page early; its cursor goes on from there.
+        let answer = match found.resume_below {
+            Some(resume) => Page::resuming(found.festivals, &resume),
+            None => Page::from_probe(found.festivals, page.limit, |f| &f.festival_id),
+        };
         if let Some(key) = &cache_key {
             let body = serde_json::to_string(&answer).map_err(AppError::internal)?;
             if let Err(err) = self.cache.set(key, &body, SEARCH_CACHE_TTL).await {
@@ -160,9 +175,15 @@ impl Festivals {
     }
 
     fn validated(&self, req: CreateFestivalRequest) -> AppResult<Festival> {
-        let name = bounded("name", &req.name, 1, 100)?;
-        let description = bounded("description", &req.description, 0, 5000)?;
-        let location = bounded("location", &req.location, 1, 200)?;
+        let name = text_field("name", &req.name, 1, 100, false)?;
+        let description = text_field("description", &req.description, 0, 5000, true)?;
+        let location = text_field("location", &req.location, 1, 200, false)?;
+        let in_range = |d: NaiveDate| (EARLIEST_YEAR..=LATEST_YEAR).contains(&d.year());
+        if !in_range(req.start_date) || !in_range(req.end_date) {
+            return Err(AppError::validation(format!(
+                "startDate and endDate must be in the years {EARLIEST_YEAR} to {LATEST_YEAR}"
+            )));
+        }
         if req.end_date < req.start_date {
             return Err(AppError::validation("endDate must not be before startDate"));
         }
@@ -183,7 +204,9 @@ impl Festivals {
             None | Some("") => None,
             Some(url)
                 if url.len() <= 2048
-                    && (url.starts_with("https://") || url.starts_with("http://")) =>
+                    && (url.starts_with("https://") || url.starts_with("http://"))
+                    && url.len() > "https://".len()
+                    && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
             {
                 Some(url.to_string())
             }
@@ -228,17 +251,4 @@ impl Festivals {
             created_at: self.clock.now(),
         })
     }
-}
-
-fn bounded(field: &str, value: &str, min: usize, max: usize) -> AppResult<String> {
-    let value = value.trim();
-    let chars = value.chars().count();
-    if chars < min || chars > max {
-        return Err(AppError::validation(if min == 0 {
-            format!("{field} must be at most {max} characters")
-        } else {
-            format!("{field} must be {min} to {max} characters")
-        }));
-    }
-    Ok(value.to_string())
 }

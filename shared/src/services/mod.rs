@@ -7,4 +7,4 @@ pub mod search;
 pub mod tokens;
 mod validate;
 
-pub use validate::{normalize_email, Page, PageRequest};
+pub use validate::{normalize_email, text_field, Page, PageRequest};

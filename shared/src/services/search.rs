@@ -16,6 +16,20 @@ use crate::ports::{FestivalStore, PostingBound, SearchIndex};
 
 /// How many ids one posting read fetches: enough to amortise a round trip.
 const POSTINGS_PER_READ: usize = 128;
+/// The most posting reads one search request may make. A keyword whose grams are each common
+/// but rare together (a festival number, say) can need many seeks; past this budget the page
+/// ends early and its cursor resumes exactly where the search stopped, so latency stays bounded
+/// (each read is a round trip to DynamoDB) and no match is skipped or repeated.
+pub const READ_BUDGET: usize = 64;
+
+/// What one search request found.
+#[derive(Debug)]
+pub struct Found {
+    /// Matches, newest first.
+    pub festivals: Vec<Festival>,
+    /// Set when the read budget ran out first: the search goes on strictly below this id.
+    pub resume_below: Option<String>,
+}
 
 /// The grams a festival is indexed under.
 pub fn festival_grams(festival: &Festival) -> Vec<String> {
@@ -67,36 +81,56 @@ pub fn matches(festival: &Festival, words: &[String]) -> bool {
         .all(|w| fields.iter().any(|f| f.contains(w.as_str())))
 }
 
-/// Up to `want` matching festivals, newest first, strictly older than `after`.
+/// Up to `want` matching festivals, newest first, strictly older than `after`, using at most
+/// `budget` posting reads.
 pub async fn find(
     index: &dyn SearchIndex,
     store: &dyn FestivalStore,
     words: &[String],
     after: Option<&str>,
     want: usize,
-) -> AppResult<Vec<Festival>> {
+    budget: usize,
+) -> AppResult<Found> {
     let mut found = Vec::with_capacity(want);
     if words.is_empty() || want == 0 {
-        return Ok(found);
+        return Ok(Found {
+            festivals: found,
+            resume_below: None,
+        });
     }
-    let mut leapfrog = Leapfrog::new(query_grams(words), after);
+    let mut leapfrog = Leapfrog::new(query_grams(words), after, budget);
     loop {
         let mut candidates = Vec::new();
+        let mut stopped = None;
         while candidates.len() < want - found.len() {
             match leapfrog.next(index).await? {
-                Some(id) => candidates.push(id),
-                None => break,
+                Step::Match(id) => candidates.push(id),
+                Step::Exhausted => {
+                    stopped = Some(None);
+                    break;
+                }
+                Step::OutOfBudget(resume) => {
+                    stopped = Some(Some(resume));
+                    break;
+                }
             }
         }
-        if candidates.is_empty() {
-            return Ok(found);
+        if !candidates.is_empty() {
+            let festivals = store.get_festivals(&candidates).await?;
+            found.extend(festivals.into_iter().filter(|f| matches(f, words)));
         }
-        let exhausted = candidates.len() < want - found.len();
-        let festivals = store.get_festivals(&candidates).await?;
-        found.extend(festivals.into_iter().filter(|f| matches(f, words)));
-        if exhausted || found.len() >= want {
+        if found.len() >= want {
             found.truncate(want);
-            return Ok(found);
+            return Ok(Found {
+                festivals: found,
+                resume_below: None,
+            });
+        }
+        if let Some(resume_below) = stopped {
+            return Ok(Found {
+                festivals: found,
+                resume_below,
+            });
         }
     }
 }
@@ -118,6 +152,19 @@ impl Target {
         }
     }
 
+    /// The exclusive cursor that continues from here: everything newer is decided.
+    fn resume_below(&self) -> Option<String> {
+        match self {
+            Target::Newest => None,
+            Target::Below(t) => Some(t.clone()),
+            // "At or below t" is "below the id right after t"; ids are ULIDs.
+            Target::AtOrBelow(t) => {
+                let id = ulid::Ulid::from_string(t).ok()?;
+                Some(ulid::Ulid(id.0.checked_add(1)?).to_string())
+            }
+        }
+    }
+
     fn bound(&self) -> PostingBound<'_> {
         match self {
             Target::Newest => PostingBound::Newest,
@@ -135,33 +182,56 @@ struct PostingCursor {
     drained: bool,
 }
 
+/// What a seek found in one list.
+enum Seek {
+    Front(String),
+    End,
+    /// The next id needs a read, the budget is spent: resume strictly below this id.
+    Stopped(String),
+}
+
 impl PostingCursor {
-    /// The newest id of this list that the target admits.
+    /// The newest id of this list that the target admits; `reads` counts index round trips,
+    /// and `stop` (set once the budget is spent) ends the search instead of reading.
     async fn seek(
         &mut self,
         index: &dyn SearchIndex,
         target: &Target,
-    ) -> AppResult<Option<String>> {
+        reads: &mut usize,
+        stop: Option<&String>,
+    ) -> AppResult<Seek> {
         loop {
             while let Some(front) = self.buffered.front() {
                 if target.admits(front) {
-                    return Ok(Some(front.clone()));
+                    return Ok(Seek::Front(front.clone()));
                 }
                 self.buffered.pop_front();
             }
             if self.drained {
-                return Ok(None);
+                return Ok(Seek::End);
             }
+            if let Some(resume) = stop {
+                return Ok(Seek::Stopped(resume.clone()));
+            }
+            *reads += 1;
             let page = index
                 .postings(&self.gram, target.bound(), POSTINGS_PER_READ)
                 .await?;
             self.drained = page.len() < POSTINGS_PER_READ;
             if page.is_empty() {
-                return Ok(None);
+                return Ok(Seek::End);
             }
             self.buffered = page.into();
         }
     }
+}
+
+/// One move of the intersection.
+enum Step {
+    Match(String),
+    Exhausted,
+    /// The budget ran out; the search resumes strictly below this id.
+    OutOfBudget(String),
 }
 
 /// Yields the ids present in every list, newest first.
@@ -169,10 +239,15 @@ struct Leapfrog {
     cursors: Vec<PostingCursor>,
     target: Target,
     done: bool,
+    reads: usize,
+    budget: usize,
+    /// Where this request started; a stop must resume strictly below it, so every request
+    /// makes progress and following cursors always ends.
+    start: Option<String>,
 }
 
 impl Leapfrog {
-    fn new(grams: Vec<String>, after: Option<&str>) -> Self {
+    fn new(grams: Vec<String>, after: Option<&str>, budget: usize) -> Self {
         Leapfrog {
             done: grams.is_empty(),
             cursors: grams
@@ -184,19 +259,37 @@ impl Leapfrog {
                 })
                 .collect(),
             target: after.map_or(Target::Newest, |a| Target::Below(a.to_string())),
+            reads: 0,
+            budget,
+            start: after.map(str::to_string),
         }
     }
 
-    async fn next(&mut self, index: &dyn SearchIndex) -> AppResult<Option<String>> {
+    async fn next(&mut self, index: &dyn SearchIndex) -> AppResult<Step> {
         if self.done {
-            return Ok(None);
+            return Ok(Step::Exhausted);
         }
         let lists = self.cursors.len();
         let (mut agreeing, mut i) = (0, 0);
         loop {
-            let Some(front) = self.cursors[i].seek(index, &self.target).await? else {
-                self.done = true;
-                return Ok(None);
+            // The budget binds only once there is a point to resume from.
+            let stop = if self.reads >= self.budget {
+                self.target
+                    .resume_below()
+                    .filter(|r| self.start.as_ref().is_none_or(|start| r < start))
+            } else {
+                None
+            };
+            let seek = self.cursors[i]
+                .seek(index, &self.target, &mut self.reads, stop.as_ref())
+                .await?;
+            let front = match seek {
+                Seek::Front(front) => front,
+                Seek::End => {
+                    self.done = true;
+                    return Ok(Step::Exhausted);
+                }
+                Seek::Stopped(resume) => return Ok(Step::OutOfBudget(resume)),
             };
             if self.target == Target::AtOrBelow(front.clone()) {
                 agreeing += 1;
@@ -206,7 +299,7 @@ impl Leapfrog {
             }
             if agreeing == lists {
                 self.target = Target::Below(front.clone());
-                return Ok(Some(front));
+                return Ok(Step::Match(front));
             }
             i = (i + 1) % lists;
         }
@@ -255,12 +348,20 @@ mod tests {
         after: Option<&str>,
         want: usize,
     ) -> Vec<String> {
-        find(index, store, &query_words(keyword), after, want)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|f| f.festival_id)
-            .collect()
+        find(
+            index,
+            store,
+            &query_words(keyword),
+            after,
+            want,
+            READ_BUDGET,
+        )
+        .await
+        .unwrap()
+        .festivals
+        .into_iter()
+        .map(|f| f.festival_id)
+        .collect()
     }
 
     #[tokio::test]
@@ -287,6 +388,64 @@ mod tests {
         assert_eq!(ids(&index, &store, "bca", None, 10).await, ["01A"]);
         let (index, store) = catalogue(&[festival("01A", "ab ba", "", "x")]).await;
         assert!(ids(&index, &store, "aba", None, 10).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_ends_the_page_early_and_its_cursor_loses_nothing() {
+        // "ab" marks every second festival, "cd" every third: each list is long, and their
+        // intersection needs several reads of each, so small budgets stop mid-way.
+        let festivals: Vec<Festival> = (1..=1200u64)
+            .map(|i| {
+                let id = ulid::Ulid::from_parts(i, 0).to_string();
+                let name = match (i % 2 == 0, i % 3 == 0) {
+                    (true, true) => "ab cd",
+                    (true, false) => "ab",
+                    (false, true) => "cd",
+                    (false, false) => "zz",
+                };
+                festival(&id, name, "", "x")
+            })
+            .collect();
+        let (index, store) = catalogue(&festivals).await;
+        let expected: Vec<String> = (1..=1200u64)
+            .rev()
+            .filter(|i| i % 6 == 0)
+            .map(|i| ulid::Ulid::from_parts(i, 0).to_string())
+            .collect();
+        let words = query_words("ab cd");
+        for budget in [1, 2, 3, READ_BUDGET] {
+            let (mut seen, mut after, mut early_stops) = (Vec::new(), None::<String>, 0);
+            loop {
+                let found = find(&index, &store, &words, after.as_deref(), 7, budget)
+                    .await
+                    .unwrap();
+                let ids: Vec<String> = found
+                    .festivals
+                    .iter()
+                    .map(|f| f.festival_id.clone())
+                    .collect();
+                seen.extend(ids.iter().cloned());
+                after = match (found.resume_below, ids.len()) {
+                    (Some(resume), _) => {
+                        early_stops += 1;
+                        Some(resume)
+                    }
+                    (None, 7) => ids.last().cloned(),
+                    (None, _) => break,
+                };
+            }
+            assert_eq!(seen, expected, "budget {budget}");
+            // One read cannot reach both lists: every request stops early yet still progresses.
+            if budget == 1 {
+                assert!(early_stops > 0, "budget 1 never stopped early");
+            }
+            if budget == READ_BUDGET {
+                assert_eq!(
+                    early_stops, 0,
+                    "the real budget suffices for this catalogue"
+                );
+            }
+        }
     }
 
     #[tokio::test]

@@ -24,6 +24,48 @@ pub fn normalize_email(raw: &str) -> AppResult<String> {
     Ok(email)
 }
 
+/// A trimmed text field of `min..=max` characters: no control characters (line breaks and tabs
+/// only where `multiline`), and when required, at least one visible character (a name made only
+/// of zero-width characters is no name).
+pub fn text_field(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> AppResult<String> {
+    let value = value.trim();
+    let chars = value.chars().count();
+    if chars < min || chars > max {
+        return Err(AppError::validation(if min == 0 {
+            format!("{field} must be at most {max} characters")
+        } else {
+            format!("{field} must be {min} to {max} characters")
+        }));
+    }
+    let allowed_control = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
+        return Err(AppError::validation(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    if min > 0
+        && !value
+            .chars()
+            .any(|c| !c.is_whitespace() && !is_invisible(c))
+    {
+        return Err(AppError::validation(format!(
+            "{field} must contain visible characters"
+        )));
+    }
+    Ok(value.to_string())
+}
+
+/// Zero-width and other format characters that render as nothing.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
 /// `?limit=&cursor=` as every list route reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
@@ -81,6 +123,16 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// A page cut short before `limit`: the next one continues strictly below `resume_below`.
+    pub fn resuming(items: Vec<T>, resume_below: &str) -> Self {
+        Page {
+            items,
+            next_cursor: Some(encode_cursor(resume_below)),
+        }
+    }
+}
+
 fn encode_cursor(id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
 }
@@ -119,6 +171,24 @@ mod tests {
         ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn text_fields_refuse_control_and_invisible_characters() {
+        assert_eq!(
+            text_field("name", "  불꽃 축제 ", 1, 10, false).unwrap(),
+            "불꽃 축제"
+        );
+        assert!(text_field("name", "a\u{0}b", 1, 10, false).is_err());
+        assert!(text_field("name", "a\nb", 1, 10, false).is_err());
+        assert_eq!(
+            text_field("description", "a\nb", 0, 10, true).unwrap(),
+            "a\nb"
+        );
+        assert!(text_field("name", "\u{200B}\u{200B}", 1, 10, false).is_err());
+        assert!(text_field("name", "   ", 1, 10, false).is_err());
+        assert_eq!(text_field("description", "", 0, 10, true).unwrap(), "");
+        assert!(text_field("name", &"가".repeat(11), 1, 10, false).is_err());
     }
 
     #[test]
