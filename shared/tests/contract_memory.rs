@@ -39,6 +39,7 @@ cases! {
     search: [
         postings_order_bounds_and_limits,
         add_postings_for_many_grams,
+        one_festival_has_one_signature_in_every_list,
     ],
 }
 

@@ -84,6 +84,9 @@ pub async fn list_festivals(state: Arc<FestivalsState>, req: ApiRequest) -> AppR
 }
 
 /// Festivals whose name, description or location contains every word of `keyword`.
+///
+/// Newest first. A page may hold fewer than `limit` items while `nextCursor` is not null: each
+/// request reads the index a bounded number of times, and the cursor continues the search.
 #[utoipa::path(get, path = "/festivals/search", tag = "festivals",
     params(
         ("keyword" = String, Query, min_length = 1, max_length = 100, description = "1 to 100 characters; every word must occur"),

@@ -252,6 +252,14 @@ async fn search_festivals_event_finds_the_festival_by_a_korean_word() {
     invoke(&h, "/festivals/search", &blank)
         .await
         .assert_problem(400, "VALIDATION_FAILED");
+
+    // A repeated parameter counts by its first value, as on the local platform.
+    let repeated = edit(&fixture("search-festivals"), |v| {
+        v["queryStringParameters"]["limit"] = json!("oops");
+        v["multiValueQueryStringParameters"]["limit"] = json!(["1", "oops"]);
+    });
+    let answer = invoke(&h, "/festivals/search", &repeated).await;
+    assert_eq!(ids(answer.assert_json(200)).len(), 1);
 }
 
 #[tokio::test]

@@ -35,11 +35,13 @@ fn to_api_request(access: Access, event: Request) -> AppResult<ApiRequest> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let query = event
-        .query_string_parameters()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    // The first value of a repeated parameter, as the local platform keeps it.
+    let mut query = std::collections::HashMap::new();
+    for (name, value) in event.query_string_parameters().iter() {
+        query
+            .entry(name.to_string())
+            .or_insert_with(|| value.to_string());
+    }
     let (parts, body) = event.into_parts();
     let body: bytes::Bytes = match body {
         Body::Empty => bytes::Bytes::new(),

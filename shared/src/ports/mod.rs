@@ -18,5 +18,5 @@ pub use clock::Clock;
 pub use festivals::FestivalStore;
 pub use ids::IdSource;
 pub use mailer::{Mail, Mailer};
-pub use search::{PostingBound, SearchIndex};
+pub use search::{GramSignature, Posting, PostingBound, SearchIndex};
 pub use sessions::SessionStore;

@@ -11,7 +11,7 @@ use super::tokens::Identity;
 use super::validate::{text_field, Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::model::{Festival, TicketStock};
-use crate::ports::{Cache, Clock, FestivalStore, IdSource, SearchIndex};
+use crate::ports::{Cache, Clock, FestivalStore, GramSignature, IdSource, SearchIndex};
 
 /// The time zone of a festival that names none.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Seoul";
@@ -80,8 +80,9 @@ impl Festivals {
         }
         let festival = self.validated(req)?;
         // Index first: a posting without its festival is skipped by search, never shown.
+        let grams = search::festival_grams(&festival);
         self.index
-            .add_postings(&festival.festival_id, &search::festival_grams(&festival))
+            .add_postings(&festival.festival_id, &grams, &GramSignature::of(&grams))
             .await?;
         self.store.create_festival(&festival).await?;
         if let Err(err) = self.cache.incr(SEARCH_GENERATION_KEY).await {

@@ -1,26 +1,31 @@
-//! Festival search: an n-gram inverted index intersected by leapfrogging.
+//! Festival search: an n-gram inverted index whose postings carry signatures.
 //!
 //! Every festival is indexed under each distinct character and each pair of adjacent characters
-//! of the whitespace-separated words of its lower-cased name, description and location. A query
-//! word of one character reads that character's list; a longer word reads the lists of its
-//! pairs. The lists of all words are intersected by seeking each to the newest id the others
-//! allow (leapfrog), which costs a number of index reads proportional to the matches and the
-//! misses near them, not to the catalogue. Survivors are checked against the real text, so a
-//! word whose pairs appear apart never matches.
+//! of the whitespace-separated words of its lower-cased name, description and location, and
+//! each posting carries a 1,024-bit signature of all those grams. A query word of one character
+//! needs that character; a longer word needs its pairs. A search reads one page of a few of the
+//! query's lists at once (the first and last pair of each word), picks the sparsest, and scans
+//! only that list: a posting whose signature lacks one of the query's grams is skipped without a
+//! read, and the survivors are checked against the real text. A search therefore costs reads in
+//! proportion to the smallest list it needs, and never more than [`READ_BUDGET`]: past that the
+//! page ends early and its cursor resumes strictly further on, so nothing is skipped or repeated.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
+
+use futures_util::future::try_join_all;
 
 use crate::error::AppResult;
 use crate::model::Festival;
-use crate::ports::{FestivalStore, PostingBound, SearchIndex};
+use crate::ports::{FestivalStore, GramSignature, Posting, PostingBound, SearchIndex};
 
-/// How many ids one posting read fetches: enough to amortise a round trip.
-const POSTINGS_PER_READ: usize = 128;
-/// The most posting reads one search request may make. A keyword whose grams are each common
-/// but rare together (a festival number, say) can need many seeks; past this budget the page
-/// ends early and its cursor resumes exactly where the search stopped, so latency stays bounded
-/// (each read is a round trip to DynamoDB) and no match is skipped or repeated.
-pub const READ_BUDGET: usize = 64;
+/// How many postings one read fetches: a DynamoDB query costs about one round trip whether it
+/// returns 100 or 500 keys with their signatures (well under its 1 MB page).
+const POSTINGS_PER_READ: usize = 512;
+/// The most lists probed to choose the one to scan; they are read at once, in one round trip.
+const MAX_PROBES: usize = 8;
+/// The most posting reads one search request may make (probes included). Past it the page
+/// ends early and its cursor resumes where the scan stopped.
+pub const READ_BUDGET: usize = 32;
 
 /// What one search request found.
 #[derive(Debug)]
@@ -55,7 +60,7 @@ pub fn query_words(keyword: &str) -> Vec<String> {
     words
 }
 
-/// The grams whose lists must all hold a festival for it to match every word.
+/// Every gram a match must hold: a one-character word's character, else each pair of a word.
 fn query_grams(words: &[String]) -> Vec<String> {
     let mut grams = BTreeSet::new();
     for word in words {
@@ -67,6 +72,30 @@ fn query_grams(words: &[String]) -> Vec<String> {
         }
     }
     grams.into_iter().collect()
+}
+
+/// The lists worth probing: each word's first and last gram (its rarest are often at the ends,
+/// and the pairs of one word travel together), at most [`MAX_PROBES`].
+fn probe_grams(words: &[String]) -> Vec<String> {
+    let mut probes: Vec<String> = Vec::new();
+    for word in words {
+        let chars: Vec<char> = word.chars().collect();
+        let ends = if chars.len() == 1 {
+            vec![word.clone()]
+        } else {
+            vec![
+                chars[..2].iter().collect(),
+                chars[chars.len() - 2..].iter().collect(),
+            ]
+        };
+        for gram in ends {
+            if !probes.contains(&gram) {
+                probes.push(gram);
+            }
+        }
+    }
+    probes.truncate(MAX_PROBES);
+    probes
 }
 
 /// Whether every word occurs in the festival's name, description or location.
@@ -92,217 +121,86 @@ pub async fn find(
     budget: usize,
 ) -> AppResult<Found> {
     let mut found = Vec::with_capacity(want);
-    if words.is_empty() || want == 0 {
-        return Ok(Found {
-            festivals: found,
+    let done = |festivals| {
+        Ok(Found {
+            festivals,
             resume_below: None,
-        });
+        })
+    };
+    if words.is_empty() || want == 0 {
+        return done(found);
     }
-    let mut leapfrog = Leapfrog::new(query_grams(words), after, budget);
+    let signature = GramSignature::of(&query_grams(words));
+    let probes = probe_grams(words);
+    let from = after.map_or(PostingBound::Newest, PostingBound::Below);
+    let mut firsts = try_join_all(
+        probes
+            .iter()
+            .map(|gram| index.postings(gram, from, POSTINGS_PER_READ)),
+    )
+    .await?;
+    let mut reads = firsts.len();
+    // A gram no festival below the cursor holds: nothing can match.
+    if firsts.iter().any(Vec::is_empty) {
+        return done(found);
+    }
+    let driver = (0..firsts.len())
+        .min_by(|a, b| sparsity(&firsts[*a]).total_cmp(&sparsity(&firsts[*b])))
+        .unwrap_or(0);
+    let gram = &probes[driver];
+    let mut page = firsts.swap_remove(driver);
     loop {
-        let mut candidates = Vec::new();
-        let mut stopped = None;
-        while candidates.len() < want - found.len() {
-            match leapfrog.next(index).await? {
-                Step::Match(id) => candidates.push(id),
-                Step::Exhausted => {
-                    stopped = Some(None);
-                    break;
-                }
-                Step::OutOfBudget(resume) => {
-                    stopped = Some(Some(resume));
-                    break;
-                }
-            }
-        }
-        if !candidates.is_empty() {
-            let festivals = store.get_festivals(&candidates).await?;
+        let drained = page.len() < POSTINGS_PER_READ;
+        let last = page.last().map(|p| p.festival_id.clone());
+        let mut candidates = page
+            .into_iter()
+            .filter(|p| p.signature.covers(&signature))
+            .map(|p| p.festival_id)
+            .peekable();
+        while candidates.peek().is_some() {
+            let chunk: Vec<String> = candidates.by_ref().take(want - found.len()).collect();
+            let festivals = store.get_festivals(&chunk).await?;
             found.extend(festivals.into_iter().filter(|f| matches(f, words)));
+            if found.len() >= want {
+                found.truncate(want);
+                return done(found);
+            }
         }
-        if found.len() >= want {
-            found.truncate(want);
+        let Some(last) = last else {
+            return done(found);
+        };
+        if drained {
+            return done(found);
+        }
+        if reads >= budget {
             return Ok(Found {
                 festivals: found,
-                resume_below: None,
+                resume_below: Some(last),
             });
         }
-        if let Some(resume_below) = stopped {
-            return Ok(Found {
-                festivals: found,
-                resume_below,
-            });
-        }
+        page = index
+            .postings(gram, PostingBound::Below(&last), POSTINGS_PER_READ)
+            .await?;
+        reads += 1;
     }
 }
 
-/// Where the intersection stands: every list is read only at or below this point.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    Newest,
-    AtOrBelow(String),
-    Below(String),
-}
-
-impl Target {
-    fn admits(&self, id: &str) -> bool {
-        match self {
-            Target::Newest => true,
-            Target::AtOrBelow(t) => id <= t.as_str(),
-            Target::Below(t) => id < t.as_str(),
-        }
+/// How densely a list's first page packs its ids: a short page is the whole rest of the list
+/// (rank by length, before any full page); a full page's density is its length over the span of
+/// ids it covers (ULIDs, so a span is a stretch of the catalogue's history).
+fn sparsity(page: &[Posting]) -> f64 {
+    if page.len() < POSTINGS_PER_READ {
+        return page.len() as f64 - 1e9;
     }
-
-    /// The exclusive cursor that continues from here: everything newer is decided.
-    fn resume_below(&self) -> Option<String> {
-        match self {
-            Target::Newest => None,
-            Target::Below(t) => Some(t.clone()),
-            // "At or below t" is "below the id right after t"; ids are ULIDs.
-            Target::AtOrBelow(t) => {
-                let id = ulid::Ulid::from_string(t).ok()?;
-                Some(ulid::Ulid(id.0.checked_add(1)?).to_string())
-            }
-        }
-    }
-
-    fn bound(&self) -> PostingBound<'_> {
-        match self {
-            Target::Newest => PostingBound::Newest,
-            Target::AtOrBelow(t) => PostingBound::AtOrBelow(t),
-            Target::Below(t) => PostingBound::Below(t),
-        }
-    }
-}
-
-/// One gram's posting list, read lazily in pages from wherever the target is.
-struct PostingCursor {
-    gram: String,
-    buffered: VecDeque<String>,
-    /// The last read returned a short page: nothing lies below what is buffered.
-    drained: bool,
-}
-
-/// What a seek found in one list.
-enum Seek {
-    Front(String),
-    End,
-    /// The next id needs a read, the budget is spent: resume strictly below this id.
-    Stopped(String),
-}
-
-impl PostingCursor {
-    /// The newest id of this list that the target admits; `reads` counts index round trips,
-    /// and `stop` (set once the budget is spent) ends the search instead of reading.
-    async fn seek(
-        &mut self,
-        index: &dyn SearchIndex,
-        target: &Target,
-        reads: &mut usize,
-        stop: Option<&String>,
-    ) -> AppResult<Seek> {
-        loop {
-            while let Some(front) = self.buffered.front() {
-                if target.admits(front) {
-                    return Ok(Seek::Front(front.clone()));
-                }
-                self.buffered.pop_front();
-            }
-            if self.drained {
-                return Ok(Seek::End);
-            }
-            if let Some(resume) = stop {
-                return Ok(Seek::Stopped(resume.clone()));
-            }
-            *reads += 1;
-            let page = index
-                .postings(&self.gram, target.bound(), POSTINGS_PER_READ)
-                .await?;
-            self.drained = page.len() < POSTINGS_PER_READ;
-            if page.is_empty() {
-                return Ok(Seek::End);
-            }
-            self.buffered = page.into();
-        }
-    }
-}
-
-/// One move of the intersection.
-enum Step {
-    Match(String),
-    Exhausted,
-    /// The budget ran out; the search resumes strictly below this id.
-    OutOfBudget(String),
-}
-
-/// Yields the ids present in every list, newest first.
-struct Leapfrog {
-    cursors: Vec<PostingCursor>,
-    target: Target,
-    done: bool,
-    reads: usize,
-    budget: usize,
-    /// Where this request started; a stop must resume strictly below it, so every request
-    /// makes progress and following cursors always ends.
-    start: Option<String>,
-}
-
-impl Leapfrog {
-    fn new(grams: Vec<String>, after: Option<&str>, budget: usize) -> Self {
-        Leapfrog {
-            done: grams.is_empty(),
-            cursors: grams
-                .into_iter()
-                .map(|gram| PostingCursor {
-                    gram,
-                    buffered: VecDeque::new(),
-                    drained: false,
-                })
-                .collect(),
-            target: after.map_or(Target::Newest, |a| Target::Below(a.to_string())),
-            reads: 0,
-            budget,
-            start: after.map(str::to_string),
-        }
-    }
-
-    async fn next(&mut self, index: &dyn SearchIndex) -> AppResult<Step> {
-        if self.done {
-            return Ok(Step::Exhausted);
-        }
-        let lists = self.cursors.len();
-        let (mut agreeing, mut i) = (0, 0);
-        loop {
-            // The budget binds only once there is a point to resume from.
-            let stop = if self.reads >= self.budget {
-                self.target
-                    .resume_below()
-                    .filter(|r| self.start.as_ref().is_none_or(|start| r < start))
-            } else {
-                None
-            };
-            let seek = self.cursors[i]
-                .seek(index, &self.target, &mut self.reads, stop.as_ref())
-                .await?;
-            let front = match seek {
-                Seek::Front(front) => front,
-                Seek::End => {
-                    self.done = true;
-                    return Ok(Step::Exhausted);
-                }
-                Seek::Stopped(resume) => return Ok(Step::OutOfBudget(resume)),
-            };
-            if self.target == Target::AtOrBelow(front.clone()) {
-                agreeing += 1;
-            } else {
-                self.target = Target::AtOrBelow(front.clone());
-                agreeing = 1;
-            }
-            if agreeing == lists {
-                self.target = Target::Below(front.clone());
-                return Ok(Step::Match(front));
-            }
-            i = (i + 1) % lists;
-        }
+    let value = |p: Option<&Posting>| {
+        p.and_then(|p| ulid::Ulid::from_string(&p.festival_id).ok())
+            .map_or(0.0, |u| u.0 as f64)
+    };
+    let span = value(page.first()) - value(page.last());
+    if span > 0.0 {
+        page.len() as f64 / span
+    } else {
+        f64::MAX
     }
 }
 
@@ -310,6 +208,7 @@ impl Leapfrog {
 mod tests {
     use super::*;
     use crate::adapters::memory::{MemoryRecords, MemorySearchIndex};
+    use crate::ports::GramSignature;
     use chrono::{NaiveDate, Utc};
 
     fn festival(id: &str, name: &str, description: &str, location: &str) -> Festival {
@@ -329,11 +228,15 @@ mod tests {
         }
     }
 
+    fn grams(f: &Festival) -> Vec<String> {
+        festival_grams(f)
+    }
+
     async fn catalogue(festivals: &[Festival]) -> (MemorySearchIndex, MemoryRecords) {
         let (index, store) = (MemorySearchIndex::new(), MemoryRecords::new());
         for f in festivals {
             index
-                .add_postings(&f.festival_id, &festival_grams(f))
+                .add_postings(&f.festival_id, &grams(f), &GramSignature::of(&grams(f)))
                 .await
                 .unwrap();
             store.create_festival(f).await.unwrap();
@@ -392,9 +295,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_spent_budget_ends_the_page_early_and_its_cursor_loses_nothing() {
-        // "ab" marks every second festival, "cd" every third: each list is long, and their
-        // intersection needs several reads of each, so small budgets stop mid-way.
-        let festivals: Vec<Festival> = (1..=1200u64)
+        // "ab" marks every second festival, "cd" every third: both lists are longer than one
+        // read, so a budget smaller than the probes stops after every scanned page.
+        let festivals: Vec<Festival> = (1..=3000u64)
             .map(|i| {
                 let id = ulid::Ulid::from_parts(i, 0).to_string();
                 let name = match (i % 2 == 0, i % 3 == 0) {
@@ -407,16 +310,16 @@ mod tests {
             })
             .collect();
         let (index, store) = catalogue(&festivals).await;
-        let expected: Vec<String> = (1..=1200u64)
+        let expected: Vec<String> = (1..=3000u64)
             .rev()
             .filter(|i| i % 6 == 0)
             .map(|i| ulid::Ulid::from_parts(i, 0).to_string())
             .collect();
         let words = query_words("ab cd");
-        for budget in [1, 2, 3, READ_BUDGET] {
+        for (budget, want) in [(1, 7), (2, 7), (1, 400), (READ_BUDGET, 400)] {
             let (mut seen, mut after, mut early_stops) = (Vec::new(), None::<String>, 0);
             loop {
-                let found = find(&index, &store, &words, after.as_deref(), 7, budget)
+                let found = find(&index, &store, &words, after.as_deref(), want, budget)
                     .await
                     .unwrap();
                 let ids: Vec<String> = found
@@ -425,27 +328,32 @@ mod tests {
                     .map(|f| f.festival_id.clone())
                     .collect();
                 seen.extend(ids.iter().cloned());
-                after = match (found.resume_below, ids.len()) {
-                    (Some(resume), _) => {
+                after = match found.resume_below {
+                    Some(resume) => {
                         early_stops += 1;
                         Some(resume)
                     }
-                    (None, 7) => ids.last().cloned(),
-                    (None, _) => break,
+                    None if ids.len() == want => ids.last().cloned(),
+                    None => break,
                 };
             }
-            assert_eq!(seen, expected, "budget {budget}");
-            // One read cannot reach both lists: every request stops early yet still progresses.
-            if budget == 1 {
-                assert!(early_stops > 0, "budget 1 never stopped early");
-            }
-            if budget == READ_BUDGET {
-                assert_eq!(
-                    early_stops, 0,
-                    "the real budget suffices for this catalogue"
-                );
-            }
+            assert_eq!(seen, expected, "budget {budget}, pages of {want}");
+            assert_eq!(
+                early_stops > 0,
+                budget == 1 && want == 400,
+                "budget {budget}, pages of {want}: {early_stops} early stops"
+            );
         }
+    }
+
+    #[tokio::test]
+    async fn a_query_gram_no_festival_has_answers_at_once() {
+        let (index, store) = catalogue(&[festival("01A", "서울 불꽃축제", "", "여의도")]).await;
+        let found = find(&index, &store, &query_words("불꽃 재즈"), None, 10, 1)
+            .await
+            .unwrap();
+        assert!(found.festivals.is_empty());
+        assert_eq!(found.resume_below, None);
     }
 
     #[tokio::test]

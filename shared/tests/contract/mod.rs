@@ -8,7 +8,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use festa::error::AppError;
 use festa::model::{Account, AccountStatus, Festival, PendingConfirmation, Session, TicketStock};
-use festa::ports::{AccountStore, FestivalStore, PostingBound, SearchIndex, SessionStore};
+use festa::ports::{
+    AccountStore, FestivalStore, GramSignature, Posting, PostingBound, SearchIndex, SessionStore,
+};
 use futures_util::future::join_all;
 use ulid::Ulid;
 
@@ -518,6 +520,14 @@ pub async fn list_festivals_newest_first_with_paging(store: &dyn FestivalStore) 
 // ---------------------------------------------------------------------------------------------
 // SearchIndex
 
+/// A signature unique to `festival_id`, so a posting read back with another festival's
+/// signature cannot pass.
+fn signature_of(festival_id: &str, grams: &[String]) -> GramSignature {
+    let mut all = grams.to_vec();
+    all.push(festival_id.to_string());
+    GramSignature::of(&all)
+}
+
 pub async fn postings_order_bounds_and_limits(index: &dyn SearchIndex) {
     let run = unique();
     let gram = format!("재즈{run}");
@@ -526,18 +536,27 @@ pub async fn postings_order_bounds_and_limits(index: &dyn SearchIndex) {
     let ids: Vec<String> = (0..6)
         .map(|_| generator.generate().unwrap().to_string())
         .collect();
-    for id in &ids {
+    let grams = [gram.clone(), other.clone(), gram.clone()];
+    let postings: Vec<Posting> = ids
+        .iter()
+        .map(|id| Posting {
+            festival_id: id.clone(),
+            signature: signature_of(id, &grams),
+        })
+        .collect();
+    for posting in &postings {
         index
-            .add_postings(id, &[gram.clone(), other.clone(), gram.clone()])
+            .add_postings(&posting.festival_id, &grams, &posting.signature)
             .await
             .unwrap();
     }
     // Indexing again changes nothing.
     index
-        .add_postings(&ids[2], std::slice::from_ref(&gram))
+        .add_postings(&ids[2], std::slice::from_ref(&gram), &postings[2].signature)
         .await
         .unwrap();
-    let desc: Vec<String> = ids.iter().rev().cloned().collect();
+    let desc: Vec<Posting> = postings.iter().rev().cloned().collect();
+    let none = Vec::<Posting>::new();
 
     let all = index
         .postings(&gram, PostingBound::Newest, 100)
@@ -556,26 +575,21 @@ pub async fn postings_order_bounds_and_limits(index: &dyn SearchIndex) {
             .postings(&gram, PostingBound::AtOrBelow(&ids[3]), 10)
             .await
             .unwrap(),
-        vec![
-            ids[3].clone(),
-            ids[2].clone(),
-            ids[1].clone(),
-            ids[0].clone()
-        ]
+        desc[2..].to_vec()
     );
     assert_eq!(
         index
             .postings(&gram, PostingBound::Below(&ids[3]), 2)
             .await
             .unwrap(),
-        vec![ids[2].clone(), ids[1].clone()]
+        desc[3..5].to_vec()
     );
     assert_eq!(
         index
             .postings(&gram, PostingBound::Below(&ids[0]), 10)
             .await
             .unwrap(),
-        Vec::<String>::new()
+        none
     );
     // A bound that is not itself in the list seeks to the next older id.
     let between = format!("{}0", ids[4]);
@@ -584,14 +598,14 @@ pub async fn postings_order_bounds_and_limits(index: &dyn SearchIndex) {
             .postings(&gram, PostingBound::AtOrBelow(&between), 1)
             .await
             .unwrap(),
-        vec![ids[4].clone()]
+        vec![postings[4].clone()]
     );
     assert_eq!(
         index
             .postings(&gram, PostingBound::Newest, 0)
             .await
             .unwrap(),
-        Vec::<String>::new()
+        none
     );
     assert_eq!(
         index
@@ -605,7 +619,7 @@ pub async fn postings_order_bounds_and_limits(index: &dyn SearchIndex) {
             .postings(&format!("unknown{run}"), PostingBound::Newest, 10)
             .await
             .unwrap(),
-        Vec::<String>::new()
+        none
     );
 }
 
@@ -613,13 +627,50 @@ pub async fn add_postings_for_many_grams(index: &dyn SearchIndex) {
     let run = unique();
     let festival_id = unique();
     let grams: Vec<String> = (0..80).map(|i| format!("{run}-{i}")).collect();
-    index.add_postings(&festival_id, &grams).await.unwrap();
-    index.add_postings(&festival_id, &[]).await.unwrap();
+    let signature = signature_of(&festival_id, &grams);
+    index
+        .add_postings(&festival_id, &grams, &signature)
+        .await
+        .unwrap();
+    index
+        .add_postings(&festival_id, &[], &signature)
+        .await
+        .unwrap();
+    let expected = vec![Posting {
+        festival_id: festival_id.clone(),
+        signature,
+    }];
     for gram in &grams {
         assert_eq!(
             index.postings(gram, PostingBound::Newest, 5).await.unwrap(),
-            vec![festival_id.clone()],
+            expected,
             "gram {gram}"
         );
     }
+}
+
+pub async fn one_festival_has_one_signature_in_every_list(index: &dyn SearchIndex) {
+    let run = unique();
+    let grams = vec![format!("불꽃{run}"), format!("꽃축{run}")];
+    let festival_id = unique();
+    let signature = signature_of(&festival_id, &grams);
+    index
+        .add_postings(&festival_id, &grams, &signature)
+        .await
+        .unwrap();
+    let expected = vec![Posting {
+        festival_id,
+        signature,
+    }];
+    let first = index
+        .postings(&grams[0], PostingBound::Newest, 10)
+        .await
+        .unwrap();
+    let second = index
+        .postings(&grams[1], PostingBound::Newest, 10)
+        .await
+        .unwrap();
+    assert_eq!(first, expected);
+    assert_eq!(second, expected);
+    assert_eq!(first[0].signature, second[0].signature);
 }

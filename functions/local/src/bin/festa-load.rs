@@ -49,6 +49,8 @@ const KINDS: &[&str] = &[
     "Fair",
     "Week",
 ];
+/// The API's default page size, which the load test uses.
+const PAGE_SIZE: usize = 20;
 const VENUES: &[&str] = &[
     "한강공원",
     "해수욕장",
@@ -228,6 +230,8 @@ struct Report {
     errors: usize,
     elapsed: Duration,
     items: usize,
+    /// Pages the read budget cut short: fewer than a full page, yet a cursor to go on.
+    early_pages: usize,
 }
 
 impl Report {
@@ -236,11 +240,12 @@ impl Report {
         let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
         println!("{title}");
         println!(
-            "  requests {}  errors {}  throughput {:.0} req/s  results/request {:.1}",
+            "  requests {}  errors {}  throughput {:.0} req/s  results/request {:.1}  pages cut short by the read budget {}",
             h.len(),
             self.errors,
             h.len() as f64 / self.elapsed.as_secs_f64(),
-            self.items as f64 / h.len().max(1) as f64
+            self.items as f64 / h.len().max(1) as f64,
+            self.early_pages
         );
         println!(
             "  latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}  mean {:.2}",
@@ -266,7 +271,7 @@ async fn run(
         let (client, base, work) = (client.clone(), base.to_string(), work.clone());
         workers.spawn(async move {
             let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
-            let (mut errors, mut items) = (0, 0);
+            let (mut errors, mut items, mut early_pages) = (0, 0, 0);
             loop {
                 let Some(keyword) = work.lock().unwrap().pop() else {
                     break;
@@ -281,7 +286,11 @@ async fn run(
                     Ok(res) if res.status().is_success() => {
                         match res.json::<serde_json::Value>().await {
                             Ok(page) => {
-                                items += page["items"].as_array().map_or(0, Vec::len);
+                                let count = page["items"].as_array().map_or(0, Vec::len);
+                                items += count;
+                                if count < PAGE_SIZE && !page["nextCursor"].is_null() {
+                                    early_pages += 1;
+                                }
                                 true
                             }
                             Err(_) => false,
@@ -294,7 +303,7 @@ async fn run(
                     errors += 1;
                 }
             }
-            (latencies, errors, items)
+            (latencies, errors, items, early_pages)
         });
     }
     let mut report = Report {
@@ -302,9 +311,11 @@ async fn run(
         errors: 0,
         elapsed: Duration::ZERO,
         items: 0,
+        early_pages: 0,
     };
     while let Some(done) = workers.join_next().await {
-        let (latencies, errors, items) = done.expect("worker");
+        let (latencies, errors, items, early_pages) = done.expect("worker");
+        report.early_pages += early_pages;
         report.latencies.add(latencies).unwrap();
         report.errors += errors;
         report.items += items;

@@ -106,6 +106,14 @@ pub(super) fn req_string_list(item: &Item, name: &str) -> AppResult<Vec<String>>
     }
 }
 
+/// Binary bytes; missing or any other type is an error.
+pub(super) fn req_bytes<'a>(item: &'a Item, name: &str) -> AppResult<&'a [u8]> {
+    match item.get(name) {
+        Some(AttributeValue::B(blob)) => Ok(blob.as_ref()),
+        _ => Err(malformed(name, "binary")),
+    }
+}
+
 pub(super) fn req_time(item: &Item, name: &str) -> AppResult<DateTime<Utc>> {
     timestamp::parse(req_str(item, name)?).ok_or_else(|| malformed(name, "an RFC 3339 timestamp"))
 }

@@ -4,13 +4,20 @@ use std::sync::RwLock;
 
 use async_trait::async_trait;
 
-use crate::error::AppResult;
-use crate::ports::{PostingBound, SearchIndex};
+use crate::error::{AppError, AppResult};
+use crate::ports::{GramSignature, Posting, PostingBound, SearchIndex};
 
-/// Posting lists as ordered sets, so a seek is a logarithmic range lookup.
+/// Posting lists as ordered sets, so a read from any point is a logarithmic range lookup;
+/// each festival's signature is kept once and attached to its postings as they are read.
 #[derive(Default)]
 pub struct MemorySearchIndex {
-    postings: RwLock<HashMap<String, BTreeSet<String>>>,
+    inner: RwLock<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    lists: HashMap<String, BTreeSet<String>>,
+    signatures: HashMap<String, GramSignature>,
 }
 
 impl MemorySearchIndex {
@@ -22,10 +29,17 @@ impl MemorySearchIndex {
 
 #[async_trait]
 impl SearchIndex for MemorySearchIndex {
-    async fn add_postings(&self, festival_id: &str, grams: &[String]) -> AppResult<()> {
-        let mut postings = self.postings.write().unwrap();
+    async fn add_postings(
+        &self,
+        festival_id: &str,
+        grams: &[String],
+        signature: &GramSignature,
+    ) -> AppResult<()> {
+        let mut inner = self.inner.write().unwrap();
+        inner.signatures.insert(festival_id.to_string(), *signature);
         for gram in grams {
-            postings
+            inner
+                .lists
                 .entry(gram.clone())
                 .or_default()
                 .insert(festival_id.to_string());
@@ -38,9 +52,9 @@ impl SearchIndex for MemorySearchIndex {
         gram: &str,
         from: PostingBound<'_>,
         limit: usize,
-    ) -> AppResult<Vec<String>> {
-        let postings = self.postings.read().unwrap();
-        let Some(list) = postings.get(gram) else {
+    ) -> AppResult<Vec<Posting>> {
+        let inner = self.inner.read().unwrap();
+        let Some(list) = inner.lists.get(gram) else {
             return Ok(Vec::new());
         };
         let upper: Bound<&str> = match from {
@@ -48,11 +62,19 @@ impl SearchIndex for MemorySearchIndex {
             PostingBound::AtOrBelow(id) => Bound::Included(id),
             PostingBound::Below(id) => Bound::Excluded(id),
         };
-        Ok(list
-            .range::<str, _>((Bound::Unbounded, upper))
+        list.range::<str, _>((Bound::Unbounded, upper))
             .rev()
             .take(limit)
-            .cloned()
-            .collect())
+            .map(|id| {
+                let signature = inner
+                    .signatures
+                    .get(id)
+                    .ok_or_else(|| AppError::internal("a posting without its signature"))?;
+                Ok(Posting {
+                    festival_id: id.clone(),
+                    signature: *signature,
+                })
+            })
+            .collect()
     }
 }
