@@ -20,7 +20,9 @@ pub enum AppError {
     CodeMismatch,
     #[error("the confirmation code has expired; sign up again for a new one")]
     CodeExpired,
-    #[error("too many wrong confirmation codes; sign up again for a new one")]
+    #[error(
+        "too many confirmation attempts; sign up again for a new code (at most 5 codes a day)"
+    )]
     TooManyAttempts,
     #[error("the e-mail address or password is wrong")]
     InvalidCredentials,

@@ -20,11 +20,52 @@ pub async fn cache(config: &Config) -> AppResult<Arc<dyn Cache>> {
     }
 }
 
+/// Redis, or when it cannot be reached at start-up a cache that fails every call: the search
+/// then answers from the index instead of the whole function failing to start.
 #[cfg(feature = "redis")]
 async fn redis(url: &str) -> AppResult<Arc<dyn Cache>> {
-    Ok(Arc::new(
-        crate::adapters::redis_cache::RedisCache::connect(url).await?,
-    ))
+    match crate::adapters::redis_cache::RedisCache::connect(url).await {
+        Ok(cache) => Ok(Arc::new(cache)),
+        Err(err) => {
+            tracing::error!(error = %err, "Redis is unreachable; running without the cache");
+            Ok(Arc::new(Unreachable))
+        }
+    }
+}
+
+/// The cache when Redis could not be reached: every call fails, which callers treat as a miss.
+#[cfg(feature = "redis")]
+struct Unreachable;
+
+#[cfg(feature = "redis")]
+#[async_trait::async_trait]
+impl Cache for Unreachable {
+    async fn get(&self, _key: &str) -> AppResult<Option<String>> {
+        Err(crate::error::AppError::internal("the cache is unreachable"))
+    }
+
+    async fn set(&self, _key: &str, _value: &str, _ttl: std::time::Duration) -> AppResult<()> {
+        Err(crate::error::AppError::internal("the cache is unreachable"))
+    }
+
+    async fn incr(&self, _key: &str) -> AppResult<i64> {
+        Err(crate::error::AppError::internal("the cache is unreachable"))
+    }
+}
+
+#[cfg(all(test, feature = "redis"))]
+mod tests {
+    use crate::config::Config;
+
+    #[tokio::test]
+    async fn an_unreachable_redis_still_starts_with_a_failing_cache() {
+        // Port 1 on loopback refuses connections at once.
+        let config =
+            Config::from_lookup(|k| (k == "REDIS_URL").then(|| "redis://127.0.0.1:1/".to_string()))
+                .unwrap();
+        let cache = super::cache(&config).await.expect("start-up does not fail");
+        assert!(cache.get("k").await.is_err());
+    }
 }
 
 #[cfg(not(feature = "redis"))]

@@ -277,3 +277,85 @@ async fn the_mailed_code_is_the_one_the_id_source_made() {
     assert_eq!(code_for(&w.outbox, "seq@festa.io"), "000001");
     assert_eq!(created.user_id, ulid::Ulid::from_parts(2, 0).to_string());
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_attempt_limit() {
+    let w = world();
+    w.accounts.signup(signup("target@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "target@festa.io");
+    let guesses = (0..50).map(|_| {
+        w.accounts.confirm(ConfirmRequest {
+            email: "target@festa.io".into(),
+            code: wrong_code(&code),
+        })
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let compared = answers
+        .iter()
+        .filter(|a| matches!(a, Err(AppError::CodeMismatch)))
+        .count();
+    assert_eq!(compared, 5, "only five guesses were ever compared");
+    assert!(answers
+        .iter()
+        .all(|a| matches!(a, Err(AppError::CodeMismatch | AppError::TooManyAttempts))));
+    let err = w
+        .accounts
+        .confirm(ConfirmRequest {
+            email: "target@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts), "{err:?}");
+}
+
+#[tokio::test]
+async fn codes_per_address_are_capped_per_day() {
+    let w = world();
+    for _ in 0..5 {
+        w.accounts.signup(signup("again@festa.io")).await.unwrap();
+    }
+    let err = w
+        .accounts
+        .signup(signup("again@festa.io"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts), "{err:?}");
+    assert_eq!(w.outbox.mails(Some("again@festa.io")).len(), 5);
+    // A day after the first code, the window starts again.
+    w.clock.advance(Duration::hours(24));
+    w.accounts.signup(signup("again@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "again@festa.io");
+    w.accounts
+        .confirm(ConfirmRequest {
+            email: "again@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_code_replaced_by_a_new_sign_up_confirms_nothing() {
+    let w = world();
+    w.accounts.signup(signup("swap@festa.io")).await.unwrap();
+    let old = code_for(&w.outbox, "swap@festa.io");
+    w.accounts.signup(signup("swap@festa.io")).await.unwrap();
+    let err = w
+        .accounts
+        .confirm(ConfirmRequest {
+            email: "swap@festa.io".into(),
+            code: old,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "{err:?}");
+    let new = code_for(&w.outbox, "swap@festa.io");
+    w.accounts
+        .confirm(ConfirmRequest {
+            email: "swap@festa.io".into(),
+            code: new,
+        })
+        .await
+        .unwrap();
+}

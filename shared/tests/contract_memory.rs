@@ -25,9 +25,9 @@ cases! {
     records: [
         account_round_trip,
         email_taken_when_confirmed_replaced_when_unconfirmed,
-        failed_code_counting,
-        mark_confirmed_clears_the_code,
-        concurrent_failed_codes_count_exactly,
+        code_attempts_are_reserved_up_to_the_limit,
+        mark_confirmed_needs_the_live_code,
+        concurrent_attempts_never_pass_the_limit,
         session_round_trip,
         rotate_refresh_races_and_revocation,
         revoke_session,

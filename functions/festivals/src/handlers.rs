@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use festa::api::{Access, ApiRequest, ApiResponse, Route};
 use festa::model::Festival;
-use festa::services::festivals::CreateFestivalRequest;
+use festa::services::festivals::{CreateFestivalRequest, Festivals};
 use festa::services::{Page, PageRequest};
 use festa::{AppResult, Problem};
 use http::{Method, StatusCode};
@@ -68,6 +68,7 @@ pub async fn create_festival(
     req: ApiRequest,
 ) -> AppResult<ApiResponse> {
     let caller = req.identity()?;
+    Festivals::authorize_create(caller)?;
     let festival = state.festivals.create(caller, req.json()?).await?;
     ApiResponse::json(StatusCode::CREATED, &festival)
 }

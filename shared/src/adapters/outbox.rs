@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use crate::error::AppResult;
 use crate::ports::{Mail, Mailer};
 
-/// Mail that would have been sent, in sending order.
+/// How many mails the outbox keeps; older ones are dropped, so it never grows without bound.
+pub const OUTBOX_CAPACITY: usize = 1000;
+
+/// Mail that would have been sent, in sending order (the latest [`OUTBOX_CAPACITY`]).
 #[derive(Default)]
 pub struct Outbox {
     mails: Mutex<Vec<Mail>>,
@@ -35,7 +38,11 @@ impl Outbox {
 impl Mailer for Outbox {
     async fn send(&self, mail: &Mail) -> AppResult<()> {
         tracing::info!(subject = %mail.subject, "mail kept in the local outbox");
-        self.mails.lock().unwrap().push(mail.clone());
+        let mut mails = self.mails.lock().unwrap();
+        if mails.len() >= OUTBOX_CAPACITY {
+            mails.remove(0);
+        }
+        mails.push(mail.clone());
         Ok(())
     }
 }

@@ -62,7 +62,12 @@ impl Role {
 pub struct PendingConfirmation {
     pub code_hash: String,
     pub expires_at: DateTime<Utc>,
+    /// Attempts at this code so far (each is reserved before the code is compared).
     pub failed_attempts: u32,
+    /// Codes mailed in the current window, so re-signing up cannot reset the attempt limit
+    /// without bound.
+    pub codes_sent: u32,
+    pub window_started_at: DateTime<Utc>,
 }
 
 /// A person who signed up; keyed by the normalised e-mail address.

@@ -17,6 +17,11 @@ use crate::ports::{AccountStore, Clock, IdSource, Mail, Mailer, SessionStore};
 pub const CODE_TTL: Duration = Duration::hours(24);
 /// Wrong codes tolerated before the code is locked.
 pub const MAX_CODE_ATTEMPTS: u32 = 5;
+/// Codes one address may be mailed per window; with [`MAX_CODE_ATTEMPTS`] this bounds the
+/// guesses at a stranger's address to 25 a day.
+pub const MAX_CODES_PER_WINDOW: u32 = 5;
+/// The window over which codes are counted.
+pub const CODE_WINDOW: Duration = Duration::hours(24);
 /// Spent refresh hashes remembered per login, to recognise a replayed one.
 const SPENT_HASHES_KEPT: usize = 32;
 
@@ -151,6 +156,18 @@ impl Accounts {
             return Err(AppError::EmailTaken);
         }
         let now = self.clock.now();
+        // Each new code resets the attempts, so codes per address are capped per window.
+        let previous = existing.as_ref().and_then(|a| a.confirmation.as_ref());
+        let (codes_sent, window_started_at) = match previous {
+            Some(p) if now < p.window_started_at + CODE_WINDOW => {
+                (p.codes_sent + 1, p.window_started_at)
+            }
+            _ => (1, now),
+        };
+        if codes_sent > MAX_CODES_PER_WINDOW {
+            return Err(AppError::TooManyAttempts);
+        }
+        let replaces = previous.map(|p| p.code_hash.clone());
         let code = self.ids.new_code();
         let account = Account {
             user_id: existing.map_or_else(|| self.ids.new_id(), |a| a.user_id),
@@ -163,9 +180,26 @@ impl Accounts {
                 code_hash: sha256_hex(&code),
                 expires_at: now + CODE_TTL,
                 failed_attempts: 0,
+                codes_sent,
+                window_started_at,
             }),
         };
-        self.accounts.put_unconfirmed(&account).await?;
+        match self
+            .accounts
+            .put_unconfirmed(&account, replaces.as_deref())
+            .await
+        {
+            Ok(()) => {}
+            // Either the address was confirmed meanwhile, or another sign-up for it won a race.
+            Err(AppError::EmailTaken) => {
+                let now_held = self.accounts.get_account(&email).await?;
+                return Err(match now_held {
+                    Some(a) if a.status == AccountStatus::Confirmed => AppError::EmailTaken,
+                    _ => AppError::TooManyAttempts,
+                });
+            }
+            Err(other) => return Err(other),
+        }
         self.mailer
             .send(&Mail {
                 to: email.clone(),
@@ -212,12 +246,15 @@ impl Accounts {
         if pending.expires_at <= self.clock.now() {
             return Err(AppError::CodeExpired);
         }
+        // The attempt is taken before the comparison, so parallel guesses cannot outrun the limit.
+        self.accounts
+            .reserve_code_attempt(&email, MAX_CODE_ATTEMPTS)
+            .await?;
         if sha256_hex(code) != pending.code_hash {
-            self.accounts.record_failed_code(&email).await?;
             return Err(AppError::CodeMismatch);
         }
         self.accounts
-            .mark_confirmed(&email, self.clock.now())
+            .mark_confirmed(&email, &pending.code_hash, self.clock.now())
             .await?;
         Ok(ConfirmResponse {
             email,

@@ -67,17 +67,24 @@ pub struct Festivals {
 }
 
 impl Festivals {
+    /// Who may add festivals: checked before the request body is even read.
+    pub fn authorize_create(caller: &Identity) -> AppResult<()> {
+        if caller.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "only administrators may create festivals".into(),
+            ))
+        }
+    }
+
     /// Adds a festival with its ticket stock; only admins may.
     pub async fn create(
         &self,
         caller: &Identity,
         req: CreateFestivalRequest,
     ) -> AppResult<Festival> {
-        if !caller.is_admin() {
-            return Err(AppError::Forbidden(
-                "only administrators may create festivals".into(),
-            ));
-        }
+        Self::authorize_create(caller)?;
         let festival = self.validated(req)?;
         // Index first: a posting without its festival is skipped by search, never shown.
         let grams = search::festival_grams(&festival);
@@ -113,16 +120,8 @@ impl Festivals {
 
     /// Festivals containing every word of the keyword, answered from the cache when it can be.
     pub async fn search(&self, keyword: &str, page: PageRequest) -> AppResult<Page<Festival>> {
-        let keyword = keyword.trim();
-        if keyword.is_empty() {
-            return Err(AppError::validation("keyword must not be empty"));
-        }
-        if keyword.chars().count() > 100 {
-            return Err(AppError::validation(
-                "keyword must be at most 100 characters",
-            ));
-        }
-        let words = search::query_words(keyword);
+        let keyword = text_field("keyword", keyword, 1, 100, false)?;
+        let words = search::query_words(&keyword);
         let cache_key = self.search_cache_key(&words, &page).await;
         if let Some(key) = &cache_key {
             match self.cache.get(key).await {
@@ -167,12 +166,9 @@ impl Festivals {
                 return None;
             }
         };
-        Some(format!(
-            "festa:search:{generation}:{}:{}:{}",
-            page.limit,
-            page.after.as_deref().unwrap_or("-"),
-            words.join("\u{1f}")
-        ))
+        // JSON keeps the words apart whatever they contain, so two queries never share a key.
+        let query = serde_json::to_string(&(words, page.limit, &page.after)).ok()?;
+        Some(format!("festa:search:{generation}:{query}"))
     }
 
     fn validated(&self, req: CreateFestivalRequest) -> AppResult<Festival> {

@@ -34,6 +34,8 @@ fn pending(failed_attempts: u32) -> PendingConfirmation {
         code_hash: format!("code-hash-{}", unique()),
         expires_at: now() + Duration::minutes(10),
         failed_attempts,
+        codes_sent: 2,
+        window_started_at: now() - Duration::hours(1),
     }
 }
 
@@ -109,105 +111,160 @@ pub async fn account_round_trip(store: &dyn AccountStore) {
     assert_eq!(store.get_account(&email).await.unwrap(), None);
 
     let account = unconfirmed(&email, "Kim Minji");
-    store.put_unconfirmed(&account).await.unwrap();
+    store.put_unconfirmed(&account, None).await.unwrap();
     assert_eq!(store.get_account(&email).await.unwrap(), Some(account));
 
     // Another address is untouched.
     assert_eq!(store.get_account(&unique_email()).await.unwrap(), None);
 }
 
+fn code_hash(account: &Account) -> &str {
+    &account.confirmation.as_ref().unwrap().code_hash
+}
+
 pub async fn email_taken_when_confirmed_replaced_when_unconfirmed(store: &dyn AccountStore) {
     let email = unique_email();
+    let first = unconfirmed(&email, "first");
+    store.put_unconfirmed(&first, None).await.unwrap();
+    // A new address that is not new any more is taken.
+    let err = store
+        .put_unconfirmed(&unconfirmed(&email, "racer"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::EmailTaken), "got {err:?}");
+
+    // The pending sign-up is replaced when named by its code (new user id, code and name)...
+    let second = unconfirmed(&email, "second");
     store
-        .put_unconfirmed(&unconfirmed(&email, "first"))
+        .put_unconfirmed(&second, Some(code_hash(&first)))
         .await
         .unwrap();
-
-    // An unconfirmed holder is replaced outright (new user id, code and name).
-    let second = unconfirmed(&email, "second");
-    store.put_unconfirmed(&second).await.unwrap();
     assert_eq!(
         store.get_account(&email).await.unwrap(),
         Some(second.clone())
     );
-
-    // A confirmed holder keeps the address.
-    let at = now();
-    store.mark_confirmed(&email, at).await.unwrap();
-    let third = unconfirmed(&email, "third");
-    let err = store.put_unconfirmed(&third).await.unwrap_err();
+    // ...and only then: a stale code means another sign-up came between.
+    let err = store
+        .put_unconfirmed(&unconfirmed(&email, "stale"), Some(code_hash(&first)))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::EmailTaken), "got {err:?}");
 
+    // A confirmed holder keeps the address.
+    store
+        .mark_confirmed(&email, code_hash(&second), now())
+        .await
+        .unwrap();
+    let third = unconfirmed(&email, "third");
+    for replaces in [None, Some(code_hash(&second))] {
+        let err = store.put_unconfirmed(&third, replaces).await.unwrap_err();
+        assert!(matches!(err, AppError::EmailTaken), "got {err:?}");
+    }
     let kept = store.get_account(&email).await.unwrap().unwrap();
     assert_eq!(kept.name, "second");
     assert_eq!(kept.user_id, second.user_id);
     assert_eq!(kept.status, AccountStatus::Confirmed);
 }
 
-pub async fn failed_code_counting(store: &dyn AccountStore) {
+pub async fn code_attempts_are_reserved_up_to_the_limit(store: &dyn AccountStore) {
     let email = unique_email();
+    let account = unconfirmed(&email, "Counter");
+    store.put_unconfirmed(&account, None).await.unwrap();
+    for expected in 1..=3 {
+        assert_eq!(
+            store.reserve_code_attempt(&email, 3).await.unwrap(),
+            expected
+        );
+    }
+    let err = store.reserve_code_attempt(&email, 3).await.unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts), "got {err:?}");
+    let stored = store.get_account(&email).await.unwrap().unwrap();
+    assert_eq!(stored.confirmation.unwrap().failed_attempts, 3);
+
+    // A new code starts the count again.
+    let fresh = unconfirmed(&email, "Counter");
     store
-        .put_unconfirmed(&unconfirmed(&email, "Counter"))
+        .put_unconfirmed(&fresh, Some(code_hash(&account)))
         .await
         .unwrap();
-    for expected in 1..=3 {
-        assert_eq!(store.record_failed_code(&email).await.unwrap(), expected);
-    }
-    let account = store.get_account(&email).await.unwrap().unwrap();
-    assert_eq!(account.confirmation.unwrap().failed_attempts, 3);
-
-    // A new sign-up starts the count again.
-    let fresh = unconfirmed(&email, "Counter");
-    store.put_unconfirmed(&fresh).await.unwrap();
-    assert_eq!(store.record_failed_code(&email).await.unwrap(), 1);
+    assert_eq!(store.reserve_code_attempt(&email, 3).await.unwrap(), 1);
 
     // No account, or no pending code: a mismatch, and nothing is created.
     let nobody = unique_email();
-    let err = store.record_failed_code(&nobody).await.unwrap_err();
+    let err = store.reserve_code_attempt(&nobody, 3).await.unwrap_err();
     assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
     assert_eq!(store.get_account(&nobody).await.unwrap(), None);
 
-    store.mark_confirmed(&email, now()).await.unwrap();
-    let err = store.record_failed_code(&email).await.unwrap_err();
+    store
+        .mark_confirmed(&email, code_hash(&fresh), now())
+        .await
+        .unwrap();
+    let err = store.reserve_code_attempt(&email, 3).await.unwrap_err();
     assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
 }
 
-pub async fn mark_confirmed_clears_the_code(store: &dyn AccountStore) {
+pub async fn mark_confirmed_needs_the_live_code(store: &dyn AccountStore) {
     let email = unique_email();
     let account = unconfirmed(&email, "Lee Jieun");
-    store.put_unconfirmed(&account).await.unwrap();
-    store.record_failed_code(&email).await.unwrap();
+    store.put_unconfirmed(&account, None).await.unwrap();
+    store.reserve_code_attempt(&email, 5).await.unwrap();
 
-    store.mark_confirmed(&email, now()).await.unwrap();
+    // A code that is not the pending one confirms nothing.
+    let err = store
+        .mark_confirmed(&email, "another-code", now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+    assert_eq!(
+        store.get_account(&email).await.unwrap().unwrap().status,
+        AccountStatus::Unconfirmed
+    );
+
+    store
+        .mark_confirmed(&email, code_hash(&account), now())
+        .await
+        .unwrap();
     let confirmed = store.get_account(&email).await.unwrap().unwrap();
     assert_eq!(
         confirmed,
         Account {
             status: AccountStatus::Confirmed,
             confirmation: None,
-            ..account
+            ..account.clone()
         }
     );
-
+    // Confirming twice, or an unknown address, is a mismatch.
     let err = store
-        .mark_confirmed(&unique_email(), now())
+        .mark_confirmed(&email, code_hash(&account), now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+    let err = store
+        .mark_confirmed(&unique_email(), "x", now())
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
 }
 
-pub async fn concurrent_failed_codes_count_exactly(store: &dyn AccountStore) {
+pub async fn concurrent_attempts_never_pass_the_limit(store: &dyn AccountStore) {
     let email = unique_email();
     store
-        .put_unconfirmed(&unconfirmed(&email, "Racer"))
+        .put_unconfirmed(&unconfirmed(&email, "Racer"), None)
         .await
         .unwrap();
-    let results = join_all((0..20).map(|_| store.record_failed_code(&email))).await;
-    let mut counts: Vec<u32> = results.into_iter().map(Result::unwrap).collect();
-    counts.sort_unstable();
-    assert_eq!(counts, (1..=20).collect::<Vec<u32>>());
+    let results = join_all((0..20).map(|_| store.reserve_code_attempt(&email, 5))).await;
+    let mut granted: Vec<u32> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    granted.sort_unstable();
+    assert_eq!(granted, (1..=5).collect::<Vec<u32>>());
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, AppError::TooManyAttempts)));
     let account = store.get_account(&email).await.unwrap().unwrap();
-    assert_eq!(account.confirmation.unwrap().failed_attempts, 20);
+    assert_eq!(account.confirmation.unwrap().failed_attempts, 5);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,7 +441,7 @@ pub async fn revoke_all_sessions_leaves_the_account(
     // must not touch (or count) the account.
     let email = unique_email();
     let account = unconfirmed(&email, "Shared Partition");
-    store_a.put_unconfirmed(&account).await.unwrap();
+    store_a.put_unconfirmed(&account, None).await.unwrap();
     let s = session(&email);
     store_s.create_session(&s).await.unwrap();
     assert_eq!(store_s.revoke_all_sessions(&email).await.unwrap(), 1);

@@ -32,6 +32,11 @@ fn account_item(account: &Account) -> Item {
         item.insert("codeHash".into(), attrs::s(&pending.code_hash));
         item.insert("codeExpiresAt".into(), attrs::time(&pending.expires_at));
         item.insert("failedAttempts".into(), attrs::n(pending.failed_attempts));
+        item.insert("codesSent".into(), attrs::n(pending.codes_sent));
+        item.insert(
+            "codeWindowStart".into(),
+            attrs::time(&pending.window_started_at),
+        );
     }
     item
 }
@@ -45,6 +50,11 @@ fn account_from(item: &Item) -> AppResult<Account> {
             code_hash: code_hash.to_string(),
             expires_at: attrs::req_time(item, "codeExpiresAt")?,
             failed_attempts: attrs::opt_num(item, "failedAttempts")?.unwrap_or(0),
+            codes_sent: attrs::opt_num(item, "codesSent")?.unwrap_or(1),
+            window_started_at: match attrs::opt_str(item, "codeWindowStart")? {
+                Some(_) => attrs::req_time(item, "codeWindowStart")?,
+                None => attrs::req_time(item, "createdAt")?,
+            },
         }),
         None => None,
     };
@@ -74,36 +84,43 @@ impl AccountStore for DynamoRecords {
         out.item().map(account_from).transpose()
     }
 
-    async fn put_unconfirmed(&self, account: &Account) -> AppResult<()> {
-        let result = self
+    async fn put_unconfirmed(&self, account: &Account, replaces: Option<&str>) -> AppResult<()> {
+        let request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(account_item(account)))
-            .condition_expression("attribute_not_exists(pk) OR #status = :unconfirmed")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(
-                ":unconfirmed",
-                attrs::s(AccountStatus::Unconfirmed.as_str()),
-            )
-            .send()
-            .await;
-        match result {
+            .set_item(Some(account_item(account)));
+        let request = match replaces {
+            None => request.condition_expression("attribute_not_exists(pk)"),
+            Some(code_hash) => request
+                .condition_expression("#status = :unconfirmed AND codeHash = :replaces")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(
+                    ":unconfirmed",
+                    attrs::s(AccountStatus::Unconfirmed.as_str()),
+                )
+                .expression_attribute_values(":replaces", attrs::s(code_hash)),
+        };
+        match request.send().await {
             Ok(_) => Ok(()),
             Err(err) if condition_failed(&err) => Err(AppError::EmailTaken),
             Err(err) => Err(sdk_error("PutItem (account)", &self.table, err)),
         }
     }
 
-    async fn record_failed_code(&self, email: &str) -> AppResult<u32> {
+    async fn reserve_code_attempt(&self, email: &str, max: u32) -> AppResult<u32> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(account_key(email)))
             .update_expression("ADD failedAttempts :one")
-            .condition_expression("attribute_exists(codeHash)")
+            .condition_expression(
+                "attribute_exists(codeHash) AND \
+                 (attribute_not_exists(failedAttempts) OR failedAttempts < :max)",
+            )
             .expression_attribute_values(":one", attrs::n(1))
+            .expression_attribute_values(":max", attrs::n(max))
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await;
@@ -112,12 +129,24 @@ impl AccountStore for DynamoRecords {
                 let updated = out.attributes().cloned().unwrap_or_default();
                 attrs::req_num(&updated, "failedAttempts")
             }
-            Err(err) if condition_failed(&err) => Err(AppError::CodeMismatch),
-            Err(err) => Err(sdk_error("UpdateItem (failed code)", &self.table, err)),
+            // Which half of the condition failed decides the answer.
+            Err(err) if condition_failed(&err) => match self.get_account(email).await? {
+                Some(Account {
+                    confirmation: Some(_),
+                    ..
+                }) => Err(AppError::TooManyAttempts),
+                _ => Err(AppError::CodeMismatch),
+            },
+            Err(err) => Err(sdk_error("UpdateItem (code attempt)", &self.table, err)),
         }
     }
 
-    async fn mark_confirmed(&self, email: &str, at: DateTime<Utc>) -> AppResult<()> {
+    async fn mark_confirmed(
+        &self,
+        email: &str,
+        code_hash: &str,
+        at: DateTime<Utc>,
+    ) -> AppResult<()> {
         let result = self
             .client
             .update_item()
@@ -125,11 +154,16 @@ impl AccountStore for DynamoRecords {
             .set_key(Some(account_key(email)))
             .update_expression(
                 "SET #status = :confirmed, confirmedAt = :at \
-                 REMOVE codeHash, codeExpiresAt, failedAttempts",
+                 REMOVE codeHash, codeExpiresAt, failedAttempts, codesSent, codeWindowStart",
             )
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("#status = :unconfirmed AND codeHash = :code")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":confirmed", attrs::s(AccountStatus::Confirmed.as_str()))
+            .expression_attribute_values(
+                ":unconfirmed",
+                attrs::s(AccountStatus::Unconfirmed.as_str()),
+            )
+            .expression_attribute_values(":code", attrs::s(code_hash))
             .expression_attribute_values(":at", attrs::time(&at))
             .send()
             .await;

@@ -30,30 +30,50 @@ impl AccountStore for MemoryRecords {
         Ok(self.accounts.lock().unwrap().get(email).cloned())
     }
 
-    async fn put_unconfirmed(&self, account: &Account) -> AppResult<()> {
+    async fn put_unconfirmed(&self, account: &Account, replaces: Option<&str>) -> AppResult<()> {
         let mut accounts = self.accounts.lock().unwrap();
-        if let Some(existing) = accounts.get(&account.email) {
-            if existing.status == AccountStatus::Confirmed {
-                return Err(AppError::EmailTaken);
+        let current = accounts.get(&account.email).and_then(|existing| {
+            match (existing.status, &existing.confirmation) {
+                (AccountStatus::Unconfirmed, Some(pending)) => Some(pending.code_hash.as_str()),
+                _ => Some(""),
             }
+        });
+        if current != replaces {
+            return Err(AppError::EmailTaken);
         }
         accounts.insert(account.email.clone(), account.clone());
         Ok(())
     }
 
-    async fn record_failed_code(&self, email: &str) -> AppResult<u32> {
+    async fn reserve_code_attempt(&self, email: &str, max: u32) -> AppResult<u32> {
         let mut accounts = self.accounts.lock().unwrap();
         let pending = accounts
             .get_mut(email)
             .and_then(|a| a.confirmation.as_mut())
             .ok_or(AppError::CodeMismatch)?;
+        if pending.failed_attempts >= max {
+            return Err(AppError::TooManyAttempts);
+        }
         pending.failed_attempts += 1;
         Ok(pending.failed_attempts)
     }
 
-    async fn mark_confirmed(&self, email: &str, _at: DateTime<Utc>) -> AppResult<()> {
+    async fn mark_confirmed(
+        &self,
+        email: &str,
+        code_hash: &str,
+        _at: DateTime<Utc>,
+    ) -> AppResult<()> {
         let mut accounts = self.accounts.lock().unwrap();
         let account = accounts.get_mut(email).ok_or(AppError::CodeMismatch)?;
+        let live = account.status == AccountStatus::Unconfirmed
+            && account
+                .confirmation
+                .as_ref()
+                .is_some_and(|p| p.code_hash == code_hash);
+        if !live {
+            return Err(AppError::CodeMismatch);
+        }
         account.status = AccountStatus::Confirmed;
         account.confirmation = None;
         Ok(())
