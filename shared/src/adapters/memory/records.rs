@@ -32,10 +32,12 @@ impl AccountStore for MemoryRecords {
 
     async fn put_unconfirmed(&self, account: &Account, replaces: Option<&str>) -> AppResult<()> {
         let mut accounts = self.accounts.lock().unwrap();
-        let current = accounts.get(&account.email).and_then(|existing| {
+        // What holds the address: nothing, a pending sign-up (named by its code), or a
+        // confirmed account, which no replacement can name.
+        let current = accounts.get(&account.email).map(|existing| {
             match (existing.status, &existing.confirmation) {
-                (AccountStatus::Unconfirmed, Some(pending)) => Some(pending.code_hash.as_str()),
-                _ => Some(""),
+                (AccountStatus::Unconfirmed, Some(pending)) => pending.code_hash.as_str(),
+                _ => "",
             }
         });
         if current != replaces {
