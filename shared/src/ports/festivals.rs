@@ -12,8 +12,10 @@ pub trait FestivalStore: Send + Sync {
     /// The festival with the live remaining count of every date.
     async fn get_festival(&self, festival_id: &str) -> AppResult<Option<Festival>>;
 
-    /// The festivals among `ids` that exist, in the order of `ids`, with live stock.
-    async fn get_festivals(&self, ids: &[String]) -> AppResult<Vec<Festival>>;
+    /// The festivals among `ids` that exist, in the order of `ids`; with live stock when
+    /// `with_stock`, else with empty `tickets` (search checks text first, stock only for what
+    /// it returns).
+    async fn get_festivals(&self, ids: &[String], with_stock: bool) -> AppResult<Vec<Festival>>;
 
     /// Up to `limit` festivals, newest first, strictly older than the festival `before`.
     async fn list_festivals(&self, before: Option<&str>, limit: usize) -> AppResult<Vec<Festival>>;

@@ -21,10 +21,12 @@ use crate::ports::{FestivalStore, GramSignature, Posting, PostingBound, SearchIn
 /// How many postings one read fetches: a DynamoDB query costs about one round trip whether it
 /// returns 100 or 500 keys with their signatures (well under its 1 MB page).
 const POSTINGS_PER_READ: usize = 512;
+/// Candidates checked against their text per read (DynamoDB's BatchGetItem takes 100 keys).
+const CANDIDATES_PER_READ: usize = 100;
 /// The most lists probed to choose the one to scan; they are read at once, in one round trip.
 const MAX_PROBES: usize = 8;
-/// The most posting reads one search request may make (probes included). Past it the page
-/// ends early and its cursor resumes where the scan stopped.
+/// The most reads one search request may make: posting pages (probes included) and batches
+/// of candidates. Past it the page ends early and its cursor resumes where the scan stopped.
 pub const READ_BUDGET: usize = 32;
 
 /// What one search request found.
@@ -111,7 +113,7 @@ pub fn matches(festival: &Festival, words: &[String]) -> bool {
 }
 
 /// Up to `want` matching festivals, newest first, strictly older than `after`, using at most
-/// `budget` posting reads.
+/// `budget` reads (posting pages and batches of candidates alike).
 pub async fn find(
     index: &dyn SearchIndex,
     store: &dyn FestivalStore,
@@ -120,15 +122,11 @@ pub async fn find(
     want: usize,
     budget: usize,
 ) -> AppResult<Found> {
-    let mut found = Vec::with_capacity(want);
-    let done = |festivals| {
-        Ok(Found {
-            festivals,
-            resume_below: None,
-        })
-    };
     if words.is_empty() || want == 0 {
-        return done(found);
+        return Ok(Found {
+            festivals: Vec::new(),
+            resume_below: None,
+        });
     }
     let signature = GramSignature::of(&query_grams(words));
     let probes = probe_grams(words);
@@ -142,47 +140,65 @@ pub async fn find(
     let mut reads = firsts.len();
     // A gram no festival below the cursor holds: nothing can match.
     if firsts.iter().any(Vec::is_empty) {
-        return done(found);
+        return Ok(Found {
+            festivals: Vec::new(),
+            resume_below: None,
+        });
     }
     let driver = (0..firsts.len())
         .min_by(|a, b| sparsity(&firsts[*a]).total_cmp(&sparsity(&firsts[*b])))
         .unwrap_or(0);
     let gram = &probes[driver];
     let mut page = firsts.swap_remove(driver);
-    loop {
+    // Matching ids, newest first, and the oldest id up to which everything is decided.
+    let mut matched: Vec<String> = Vec::with_capacity(want);
+    let mut decided: Option<String> = None;
+    let resume_below = 'scan: loop {
         let drained = page.len() < POSTINGS_PER_READ;
         let last = page.last().map(|p| p.festival_id.clone());
-        let mut candidates = page
+        let candidates: Vec<String> = page
             .into_iter()
             .filter(|p| p.signature.covers(&signature))
             .map(|p| p.festival_id)
-            .peekable();
-        while candidates.peek().is_some() {
-            let chunk: Vec<String> = candidates.by_ref().take(want - found.len()).collect();
-            let festivals = store.get_festivals(&chunk).await?;
-            found.extend(festivals.into_iter().filter(|f| matches(f, words)));
-            if found.len() >= want {
-                found.truncate(want);
-                return done(found);
+            .collect();
+        for batch in candidates.chunks(CANDIDATES_PER_READ) {
+            // Every request decides something before it may stop, so paging always ends.
+            if reads >= budget && decided.is_some() {
+                break 'scan decided;
             }
+            reads += 1;
+            let records = store.get_festivals(batch, false).await?;
+            matched.extend(
+                records
+                    .iter()
+                    .filter(|f| matches(f, words))
+                    .map(|f| f.festival_id.clone()),
+            );
+            if matched.len() >= want {
+                matched.truncate(want);
+                break 'scan None;
+            }
+            decided = batch.last().cloned();
         }
-        let Some(last) = last else {
-            return done(found);
-        };
-        if drained {
-            return done(found);
+        match last {
+            Some(last) if !drained => decided = Some(last),
+            _ => break 'scan None,
         }
         if reads >= budget {
-            return Ok(Found {
-                festivals: found,
-                resume_below: Some(last),
-            });
+            break 'scan decided;
         }
+        let below = decided.as_deref().unwrap_or_default();
         page = index
-            .postings(gram, PostingBound::Below(&last), POSTINGS_PER_READ)
+            .postings(gram, PostingBound::Below(below), POSTINGS_PER_READ)
             .await?;
         reads += 1;
-    }
+    };
+    // Live stock only for the festivals answered.
+    let festivals = store.get_festivals(&matched, true).await?;
+    Ok(Found {
+        festivals,
+        resume_below,
+    })
 }
 
 /// How densely a list's first page packs its ids: a short page is the whole rest of the list

@@ -499,15 +499,25 @@ pub async fn get_festivals_keeps_order_and_skips_missing(store: &dyn FestivalSto
         b.festival_id.clone(),
         a.festival_id.clone(),
     ];
-    let got = store.get_festivals(&asked).await.unwrap();
+    let got = store.get_festivals(&asked, true).await.unwrap();
     assert_eq!(got, vec![c.clone(), a.clone(), b.clone(), a.clone()]);
+    // Without stock: the same records, tickets left empty.
+    let bare = |f: &Festival| Festival {
+        tickets: Vec::new(),
+        ..f.clone()
+    };
+    let got = store.get_festivals(&asked, false).await.unwrap();
+    assert_eq!(got, vec![bare(&c), bare(&a), bare(&b), bare(&a)]);
 
     assert_eq!(
-        store.get_festivals(&[]).await.unwrap(),
+        store.get_festivals(&[], true).await.unwrap(),
         Vec::<Festival>::new()
     );
     assert_eq!(
-        store.get_festivals(&[unique(), unique()]).await.unwrap(),
+        store
+            .get_festivals(&[unique(), unique()], true)
+            .await
+            .unwrap(),
         Vec::<Festival>::new()
     );
 
@@ -515,7 +525,7 @@ pub async fn get_festivals_keeps_order_and_skips_missing(store: &dyn FestivalSto
     let mut many: Vec<String> = (0..130).map(|_| unique()).collect();
     many[7] = b.festival_id.clone();
     many[120] = c.festival_id.clone();
-    assert_eq!(store.get_festivals(&many).await.unwrap(), vec![b, c]);
+    assert_eq!(store.get_festivals(&many, true).await.unwrap(), vec![b, c]);
 }
 
 pub async fn list_festivals_newest_first_with_paging(store: &dyn FestivalStore) {

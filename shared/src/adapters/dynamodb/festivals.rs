@@ -260,7 +260,7 @@ impl FestivalStore for DynamoRecords {
         }))
     }
 
-    async fn get_festivals(&self, ids: &[String]) -> AppResult<Vec<Festival>> {
+    async fn get_festivals(&self, ids: &[String], with_stock: bool) -> AppResult<Vec<Festival>> {
         // BatchGetItem refuses duplicate keys, so each id is fetched once.
         let mut unique = HashSet::new();
         let keys: Vec<Item> = ids
@@ -277,7 +277,9 @@ impl FestivalStore for DynamoRecords {
             .iter()
             .map(festival_from)
             .collect::<AppResult<_>>()?;
-        self.attach_stock(&mut found).await?;
+        if with_stock {
+            self.attach_stock(&mut found).await?;
+        }
         let by_id: HashMap<&str, &Festival> =
             found.iter().map(|f| (f.festival_id.as_str(), f)).collect();
         Ok(ids

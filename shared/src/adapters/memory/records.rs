@@ -150,11 +150,17 @@ impl FestivalStore for MemoryRecords {
         Ok(self.festivals.lock().unwrap().get(festival_id).cloned())
     }
 
-    async fn get_festivals(&self, ids: &[String]) -> AppResult<Vec<Festival>> {
+    async fn get_festivals(&self, ids: &[String], with_stock: bool) -> AppResult<Vec<Festival>> {
         let festivals = self.festivals.lock().unwrap();
         Ok(ids
             .iter()
             .filter_map(|id| festivals.get(id).cloned())
+            .map(|mut f| {
+                if !with_stock {
+                    f.tickets.clear();
+                }
+                f
+            })
             .collect())
     }
 
