@@ -5,6 +5,34 @@
 //! Cases use fresh ULID-based e-mail addresses, festival ids and grams, and assert only about
 //! what they wrote, so they can run concurrently against one long-lived store.
 
+/// Every contract case, named once: each adapter's test file passes its own `cases!` macro,
+/// so the in-memory and real suites run the same list and cannot drift apart.
+macro_rules! all_cases {
+    ($cases:ident) => {
+        $cases! {
+            records: [
+                account_round_trip,
+                email_taken_when_confirmed_replaced_when_unconfirmed,
+                code_attempts_are_reserved_up_to_the_limit,
+                mark_confirmed_needs_the_live_code,
+                concurrent_attempts_never_pass_the_limit,
+                session_round_trip,
+                rotate_refresh_races_and_revocation,
+                revoke_session,
+                revoke_all_sessions_of_one_user,
+                festival_create_and_get,
+                get_festivals_keeps_order_and_skips_missing,
+                list_festivals_newest_first_with_paging,
+            ],
+            search: [
+                postings_order_bounds_and_limits,
+                add_postings_for_many_grams,
+                one_festival_has_one_signature_in_every_list,
+            ],
+        }
+    };
+}
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use festa::error::AppError;
 use festa::model::{Account, AccountStatus, Festival, PendingConfirmation, Session, TicketStock};
