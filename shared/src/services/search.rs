@@ -146,7 +146,10 @@ pub async fn find(
         });
     }
     let driver = (0..firsts.len())
-        .min_by(|a, b| sparsity(&firsts[*a]).total_cmp(&sparsity(&firsts[*b])))
+        .min_by(|a, b| {
+            let (a, b) = (sparsity(&firsts[*a]), sparsity(&firsts[*b]));
+            a.0.cmp(&b.0).then(a.1.total_cmp(&b.1))
+        })
         .unwrap_or(0);
     let gram = &probes[driver];
     let mut page = firsts.swap_remove(driver);
@@ -201,23 +204,24 @@ pub async fn find(
     })
 }
 
-/// How densely a list's first page packs its ids: a short page is the whole rest of the list
-/// (rank by length, before any full page); a full page's density is its length over the span of
-/// ids it covers (ULIDs, so a span is a stretch of the catalogue's history).
-fn sparsity(page: &[Posting]) -> f64 {
+/// How sparse a list looks from its first page, smaller first. A short page is the whole rest
+/// of the list, so it ranks before any full page, by length; a full page ranks by density: its
+/// length over the span of ids it covers (ULIDs, so a span is a stretch of the catalogue).
+fn sparsity(page: &[Posting]) -> (bool, f64) {
     if page.len() < POSTINGS_PER_READ {
-        return page.len() as f64 - 1e9;
+        return (false, page.len() as f64);
     }
     let value = |p: Option<&Posting>| {
         p.and_then(|p| ulid::Ulid::from_string(&p.festival_id).ok())
             .map_or(0.0, |u| u.0 as f64)
     };
     let span = value(page.first()) - value(page.last());
-    if span > 0.0 {
+    let density = if span > 0.0 {
         page.len() as f64 / span
     } else {
         f64::MAX
-    }
+    };
+    (true, density)
 }
 
 #[cfg(test)]
