@@ -28,7 +28,16 @@ pub struct Config {
     pub cache: CacheTarget,
     /// Sender address for SES; mail goes to the local outbox when absent.
     pub mail_from: Option<String>,
+    /// The SQS queue of admitter ticks; ticks run in process when absent (local platform).
+    pub admit_queue_url: Option<String>,
+    /// Waiting-room admissions per second per festival (`ADMIT_RATE_PER_SECOND`, 1..=1000).
+    pub admit_rate_per_second: u32,
+    /// The EventBridge bus for reservation events; events stay in memory when absent.
+    pub event_bus_name: Option<String>,
 }
+
+/// API.md's default admission rate.
+pub const DEFAULT_ADMIT_RATE: u32 = 10;
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,6 +51,9 @@ impl std::fmt::Debug for Config {
             .field("search_table", &self.search_table)
             .field("cache", &redacted_cache(&self.cache))
             .field("mail_from", &self.mail_from)
+            .field("admit_queue_url", &self.admit_queue_url)
+            .field("admit_rate_per_second", &self.admit_rate_per_second)
+            .field("event_bus_name", &self.event_bus_name)
             .finish()
     }
 }
@@ -92,6 +104,16 @@ impl Config {
         if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
             return Err(AppError::internal("JWT_SECRET must be at least 32 bytes"));
         }
+        let admit_rate_per_second = match get("ADMIT_RATE_PER_SECOND") {
+            None => DEFAULT_ADMIT_RATE,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|rate| (1..=1000).contains(rate))
+                .ok_or_else(|| {
+                    AppError::internal("ADMIT_RATE_PER_SECOND must be a whole number from 1 to 1000")
+                })?,
+        };
         Ok(Config {
             jwt_secret,
             admin_emails,
@@ -99,6 +121,9 @@ impl Config {
             search_table: get("SEARCH_TABLE"),
             cache,
             mail_from: get("MAIL_FROM"),
+            admit_queue_url: get("ADMIT_QUEUE_URL"),
+            admit_rate_per_second,
+            event_bus_name: get("EVENT_BUS_NAME"),
         })
     }
 
@@ -146,6 +171,15 @@ mod tests {
     fn refuses_weak_secrets_and_bad_admins() {
         assert!(config(&[("JWT_SECRET", "short")]).is_err());
         assert!(config(&[("ADMIN_EMAILS", "not-an-address")]).is_err());
+        assert!(config(&[("ADMIT_RATE_PER_SECOND", "0")]).is_err());
+        assert!(config(&[("ADMIT_RATE_PER_SECOND", "ten")]).is_err());
+        assert_eq!(config(&[]).unwrap().admit_rate_per_second, 10);
+        assert_eq!(
+            config(&[("ADMIT_RATE_PER_SECOND", "25")])
+                .unwrap()
+                .admit_rate_per_second,
+            25
+        );
         let c = config(&[("JWT_SECRET", &"k".repeat(32))]).unwrap();
         assert!(!format!("{c:?}").contains("kkkk"));
     }

@@ -32,6 +32,12 @@ pub enum AppError {
     FestivalNotFound,
     #[error("{0}")]
     NotFound(String),
+    #[error("this festival's waiting room has not admitted you, or your admission has expired; join the waiting room first")]
+    QueueAdmissionRequired,
+    #[error("no tickets are left for this date")]
+    SoldOut,
+    #[error("you already hold a reservation for this festival date")]
+    AlreadyReserved,
     /// A fault of ours or of a dependency; its text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -71,7 +77,10 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unauthorized(_) | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::UserNotConfirmed => StatusCode::FORBIDDEN,
-            AppError::EmailTaken => StatusCode::CONFLICT,
+            AppError::EmailTaken | AppError::SoldOut | AppError::AlreadyReserved => {
+                StatusCode::CONFLICT
+            }
+            AppError::QueueAdmissionRequired => StatusCode::FORBIDDEN,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::FestivalNotFound | AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -93,6 +102,9 @@ impl AppError {
             AppError::UserNotConfirmed => "USER_NOT_CONFIRMED",
             AppError::FestivalNotFound => "FESTIVAL_NOT_FOUND",
             AppError::NotFound(_) => "NOT_FOUND",
+            AppError::QueueAdmissionRequired => "QUEUE_ADMISSION_REQUIRED",
+            AppError::SoldOut => "SOLD_OUT",
+            AppError::AlreadyReserved => "ALREADY_RESERVED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -137,6 +149,9 @@ mod tests {
             (AppError::InvalidCredentials, 401, "INVALID_CREDENTIALS"),
             (AppError::UserNotConfirmed, 403, "USER_NOT_CONFIRMED"),
             (AppError::FestivalNotFound, 404, "FESTIVAL_NOT_FOUND"),
+            (AppError::QueueAdmissionRequired, 403, "QUEUE_ADMISSION_REQUIRED"),
+            (AppError::SoldOut, 409, "SOLD_OUT"),
+            (AppError::AlreadyReserved, 409, "ALREADY_RESERVED"),
         ];
         for (err, status, code) in cases {
             let p = err.problem();

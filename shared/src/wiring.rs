@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::adapters::memory::MemoryCache;
 use crate::config::{CacheTarget, Config};
 use crate::error::AppResult;
-use crate::ports::Cache;
+use crate::ports::{Cache, WaitingRoom};
 
 /// The cache the configuration names: Redis by URL, Redis found through ElastiCache, or an
 /// in-process cache when nothing is configured (right for the embedded platform only).
@@ -18,6 +18,35 @@ pub async fn cache(config: &Config) -> AppResult<Arc<dyn Cache>> {
             redis(&url).await
         }
     }
+}
+
+/// The waiting room the configuration names: Redis (by URL or through ElastiCache), or lines
+/// in process memory when nothing is configured (right for the embedded platform only).
+/// Unlike the cache, the waiting room cannot work without Redis, so a failed connection fails.
+pub async fn waiting_room(config: &Config) -> AppResult<Arc<dyn WaitingRoom>> {
+    let url = match &config.cache {
+        CacheTarget::InProcess => {
+            return Ok(Arc::new(crate::adapters::memory::MemoryWaitingRoom::new()))
+        }
+        CacheTarget::Url(url) => url.clone(),
+        CacheTarget::ReplicationGroup(id) => replication_group_url(id).await?,
+    };
+    redis_waiting_room(&url).await
+}
+
+#[cfg(feature = "redis")]
+async fn redis_waiting_room(url: &str) -> AppResult<Arc<dyn WaitingRoom>> {
+    let redis = crate::adapters::redis_cache::RedisCache::connect(url).await?;
+    Ok(Arc::new(
+        crate::adapters::redis_waiting_room::RedisWaitingRoom::new(redis.connection()),
+    ))
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis_waiting_room(_url: &str) -> AppResult<Arc<dyn WaitingRoom>> {
+    Err(crate::error::AppError::internal(
+        "REDIS_URL is set but this build has no Redis adapter",
+    ))
 }
 
 /// Redis, or when it cannot be reached at start-up a cache that fails every call: the search

@@ -27,3 +27,15 @@ pub fn sesv2(config: &SdkConfig) -> aws_sdk_sesv2::Client {
 pub fn elasticache(config: &SdkConfig) -> aws_sdk_elasticache::Client {
     aws_sdk_elasticache::Client::new(config)
 }
+
+/// An SQS client.
+#[cfg(feature = "sqs")]
+pub fn sqs(config: &SdkConfig) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(config)
+}
+
+/// An EventBridge client.
+#[cfg(feature = "eventbridge")]
+pub fn eventbridge(config: &SdkConfig) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::new(config)
+}

@@ -11,7 +11,13 @@ pub mod aws;
 pub mod dynamodb;
 #[cfg(feature = "elasticache")]
 pub mod elasticache;
+#[cfg(feature = "eventbridge")]
+pub mod eventbridge;
 #[cfg(feature = "redis")]
 pub mod redis_cache;
+#[cfg(feature = "redis")]
+pub mod redis_waiting_room;
 #[cfg(feature = "ses")]
 pub mod ses;
+#[cfg(feature = "sqs")]
+pub mod sqs_ticks;

@@ -168,10 +168,22 @@ impl Route {
     /// The route at `path` among `routes`; a binary naming a path its area lacks is a bug
     /// that the handler tests catch before deployment.
     pub fn find(routes: Vec<Route>, path: &str) -> AppResult<Route> {
+        let mut matching = routes.into_iter().filter(|r| r.path == path);
+        match (matching.next(), matching.next()) {
+            (Some(route), None) => Ok(route),
+            (None, _) => Err(AppError::internal(format!("no route {path}"))),
+            (Some(_), Some(_)) => Err(AppError::internal(format!(
+                "several routes share {path}; name the method too"
+            ))),
+        }
+    }
+
+    /// The route for `method` at `path`, for areas where one path has several methods.
+    pub fn find_method(routes: Vec<Route>, method: &Method, path: &str) -> AppResult<Route> {
         routes
             .into_iter()
-            .find(|r| r.path == path)
-            .ok_or_else(|| AppError::internal(format!("no route {path}")))
+            .find(|r| r.path == path && r.method == method)
+            .ok_or_else(|| AppError::internal(format!("no route {method} {path}")))
     }
 }
 

@@ -2,7 +2,9 @@
 
 mod account;
 mod festival;
+mod reservation;
 pub mod timestamp;
 
 pub use account::{Account, AccountStatus, PendingConfirmation, Role, Session};
 pub use festival::{Festival, TicketStock};
+pub use reservation::{BookingRequest, Reservation, ReservationStatus};

@@ -25,3 +25,27 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::
     let text = String::deserialize(d)?;
     parse(&text).ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
 }
+
+/// `#[serde(with = "timestamp::option")]` support for optional timestamps (`null` when absent).
+pub mod option {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialises `None` as `null`.
+    pub fn serialize<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => s.serialize_str(&super::format(at)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads `null` as `None`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => super::parse(&text)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp")),
+        }
+    }
+}

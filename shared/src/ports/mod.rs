@@ -9,8 +9,10 @@ mod clock;
 mod festivals;
 mod ids;
 mod mailer;
+mod reservations;
 mod search;
 mod sessions;
+mod waiting_room;
 
 pub use accounts::AccountStore;
 pub use cache::Cache;
@@ -19,4 +21,9 @@ pub use festivals::FestivalStore;
 pub use ids::IdSource;
 pub use mailer::{Mail, Mailer};
 pub use search::{GramSignature, Posting, PostingBound, SearchIndex};
+pub use reservations::{
+    Booking, Cancellation, IdempotentBooking, ReservationEvent, ReservationEventDetail,
+    ReservationEvents, ReservationStore,
+};
 pub use sessions::SessionStore;
+pub use waiting_room::{AdmitPolicy, AdmitTick, AdmitTicks, LineView, TickOutcome, WaitingRoom};

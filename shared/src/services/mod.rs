@@ -1,8 +1,11 @@
 //! The business rules: each function takes the ports it needs.
 
 pub mod accounts;
+pub mod directory;
 pub mod festivals;
 pub mod passwords;
+pub mod queue;
+pub mod reservations;
 pub mod search;
 pub mod tokens;
 mod validate;

@@ -17,6 +17,7 @@
 //! Search table: pk `<gram>`, sk `<festivalId>`.
 
 mod accounts;
+mod reservations;
 mod attrs;
 mod festivals;
 mod search;

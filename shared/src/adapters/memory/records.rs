@@ -14,7 +14,8 @@ use crate::ports::{AccountStore, FestivalStore, SessionStore};
 pub struct MemoryRecords {
     accounts: Mutex<HashMap<String, Account>>,
     sessions: Mutex<HashMap<(String, String), Session>>,
-    festivals: Mutex<BTreeMap<String, Festival>>,
+    pub(super) festivals: Mutex<BTreeMap<String, Festival>>,
+    pub(super) reservations: Mutex<super::reservations::ReservationBook>,
 }
 
 impl MemoryRecords {

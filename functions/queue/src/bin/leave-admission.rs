@@ -1,0 +1,10 @@
+//! Lambda for `DELETE /queues/{queue}/users/{email}/leave-proceed`.
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    festa::observability::init();
+    let state = Arc::new(festa_queue::QueueState::from_env().await?);
+    festa::api::lambda::serve(festa_queue::route(state, "/queues/{queue}/users/{email}/leave-proceed")?).await
+}

@@ -1,0 +1,113 @@
+//! One function per reservation route; each Lambda binary runs exactly one of them.
+
+use std::sync::Arc;
+
+use festa::api::{Access, ApiRequest, ApiResponse, Route};
+use festa::model::Reservation;
+use festa::services::reservations::{idempotency_key, BookRequest};
+use festa::services::{Page, PageRequest};
+use festa::{AppResult, Problem};
+use http::{Method, StatusCode};
+use utoipa::OpenApi;
+
+use crate::ReservationsState;
+
+/// Every reservation route, for the local platform and for the binaries to pick from.
+pub fn routes(state: Arc<ReservationsState>) -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/reservations",
+            Access::Authenticated,
+            state.clone(),
+            create_reservation,
+        ),
+        Route::new(
+            Method::GET,
+            "/reservations",
+            Access::Authenticated,
+            state.clone(),
+            list_reservations,
+        ),
+        Route::new(
+            Method::DELETE,
+            "/reservations/{reservationId}",
+            Access::Authenticated,
+            state,
+            cancel_reservation,
+        ),
+    ]
+}
+
+/// The OpenAPI description of these routes, generated from the handlers below.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ReservationsDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(create_reservation, list_reservations, cancel_reservation))]
+struct ReservationsDoc;
+
+/// Books tickets of one festival date; the caller must hold an unexpired admission from the
+/// festival's waiting room. A retry with the same `Idempotency-Key` (kept 24 hours) answers
+/// the reservation the key first booked and books nothing more; reusing a key for a different
+/// booking is a 400.
+#[utoipa::path(post, path = "/reservations", tag = "reservations", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 255,
+        description = "1 to 255 visible ASCII characters, unique per booking attempt")),
+    request_body = BookRequest,
+    responses(
+        (status = 201, body = Reservation),
+        (status = 400, description = "date outside the festival, quantity outside 1..=4, key reused for another booking", body = Problem),
+        (status = 401, body = Problem),
+        (status = 403, description = "QUEUE_ADMISSION_REQUIRED", body = Problem),
+        (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem),
+        (status = 409, description = "SOLD_OUT, or ALREADY_RESERVED (one active reservation per user per festival date)", body = Problem)))]
+pub async fn create_reservation(
+    state: Arc<ReservationsState>,
+    req: ApiRequest,
+) -> AppResult<ApiResponse> {
+    let caller = req.identity()?;
+    let key = idempotency_key(req.header("idempotency-key"))?;
+    let reservation = state
+        .reservations
+        .book(caller, req.json()?, key.as_deref())
+        .await?;
+    ApiResponse::json(StatusCode::CREATED, &reservation)
+}
+
+/// The caller's own reservations, newest first.
+#[utoipa::path(get, path = "/reservations", tag = "reservations", security(("bearer" = [])),
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"),
+        ("cursor" = Option<String>, Query, description = "nextCursor of the previous page")),
+    responses((status = 200, body = Page<Reservation>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn list_reservations(
+    state: Arc<ReservationsState>,
+    req: ApiRequest,
+) -> AppResult<ApiResponse> {
+    let caller = req.identity()?;
+    let page = PageRequest::parse(req.query_param("limit"), req.query_param("cursor"))?;
+    ApiResponse::json(StatusCode::OK, &state.reservations.list(caller, page).await?)
+}
+
+/// Cancels one of the caller's reservations; its tickets return to stock. Cancelling a
+/// cancelled reservation answers it again.
+#[utoipa::path(delete, path = "/reservations/{reservationId}", tag = "reservations",
+    security(("bearer" = [])),
+    params(("reservationId" = String, Path)),
+    responses(
+        (status = 200, body = Reservation),
+        (status = 401, body = Problem),
+        (status = 404, description = "NOT_FOUND: no reservation of the caller has this id", body = Problem)))]
+pub async fn cancel_reservation(
+    state: Arc<ReservationsState>,
+    req: ApiRequest,
+) -> AppResult<ApiResponse> {
+    let caller = req.identity()?;
+    let reservation = state
+        .reservations
+        .cancel(caller, req.path_param("reservationId"))
+        .await?;
+    ApiResponse::json(StatusCode::OK, &reservation)
+}

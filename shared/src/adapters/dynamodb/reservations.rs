@@ -1,0 +1,449 @@
+//! Reservations, in the holder's partition, and the stock they move, in the festival's:
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | reservation | `USER#<email>` | `RESERVATION#<reservationId>` (gsi1pk `RESERVED#<festivalId>#<date>`, gsi1sk `<reservationId>` while confirmed) |
+//! | one-per-date guard | `USER#<email>` | `GUARD#<festivalId>#<date>` (`reservationId`) |
+//! | idempotency key | `USER#<email>` | `IDEMPOTENCY#<key>` (what it booked; `ttl`) |
+//! | ticket stock | `FESTIVAL#<id>` | `STOCK#<date>` (`remaining`) |
+//!
+//! A booking is one TransactWriteItems over the stock (decrement under `remaining >= :q`), the
+//! reservation, the guard and the key; a cancellation is one over the reservation (status
+//! condition), the stock (increment) and the guard (delete). Transactions that lose a race
+//! with another transaction on the same stock item (`TransactionConflict`) are retried with
+//! jittered back-off, since a ticket rush makes such conflicts routine.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::accounts::user_pk;
+use super::attrs::{self, Item};
+use super::{build_error, query_limit, sdk_error, DynamoRecords};
+use crate::error::{AppError, AppResult};
+use crate::model::{BookingRequest, Reservation, ReservationStatus};
+use crate::ports::{Booking, Cancellation, IdempotentBooking, ReservationStore};
+
+const RESERVATION_PREFIX: &str = "RESERVATION#";
+/// How many times a transaction that lost a conflict is tried in all.
+const CONFLICT_ATTEMPTS: u32 = 12;
+
+fn reservation_sk(id: &str) -> String {
+    format!("{RESERVATION_PREFIX}{id}")
+}
+
+fn guard_sk(festival_id: &str, date: NaiveDate) -> String {
+    format!("GUARD#{festival_id}#{}", date.format("%Y-%m-%d"))
+}
+
+fn key_sk(key: &str) -> String {
+    format!("IDEMPOTENCY#{key}")
+}
+
+fn stock_key(festival_id: &str, date: NaiveDate) -> Item {
+    attrs::key(
+        format!("FESTIVAL#{festival_id}"),
+        format!("STOCK#{}", date.format("%Y-%m-%d")),
+    )
+}
+
+/// The reminder index's partition: confirmed reservations of one festival date.
+fn reserved_pk(festival_id: &str, date: NaiveDate) -> String {
+    format!("RESERVED#{festival_id}#{}", date.format("%Y-%m-%d"))
+}
+
+fn status_name(status: ReservationStatus) -> &'static str {
+    match status {
+        ReservationStatus::Confirmed => "CONFIRMED",
+        ReservationStatus::Cancelled => "CANCELLED",
+    }
+}
+
+fn reservation_item(r: &Reservation) -> Item {
+    let mut item = attrs::key(user_pk(&r.email), reservation_sk(&r.reservation_id));
+    item.insert("reservationId".into(), attrs::s(&r.reservation_id));
+    item.insert("email".into(), attrs::s(&r.email));
+    item.insert("festivalId".into(), attrs::s(&r.festival_id));
+    item.insert("festivalName".into(), attrs::s(&r.festival_name));
+    item.insert("festivalDate".into(), attrs::date(r.festival_date));
+    item.insert("quantity".into(), attrs::n(r.quantity));
+    item.insert("status".into(), attrs::s(status_name(r.status)));
+    item.insert("createdAt".into(), attrs::time(&r.created_at));
+    if r.status == ReservationStatus::Confirmed {
+        item.insert(
+            "gsi1pk".into(),
+            attrs::s(reserved_pk(&r.festival_id, r.festival_date)),
+        );
+        item.insert("gsi1sk".into(), attrs::s(&r.reservation_id));
+    }
+    item
+}
+
+fn reservation_from(item: &Item) -> AppResult<Reservation> {
+    let status = match attrs::req_str(item, "status")? {
+        "CONFIRMED" => ReservationStatus::Confirmed,
+        "CANCELLED" => ReservationStatus::Cancelled,
+        _ => return Err(AppError::internal("stored reservation has an unknown status")),
+    };
+    Ok(Reservation {
+        reservation_id: attrs::req_string(item, "reservationId")?,
+        email: attrs::req_string(item, "email")?,
+        festival_id: attrs::req_string(item, "festivalId")?,
+        festival_name: attrs::req_string(item, "festivalName")?,
+        festival_date: attrs::req_date(item, "festivalDate")?,
+        quantity: attrs::req_num(item, "quantity")?,
+        status,
+        created_at: attrs::req_time(item, "createdAt")?,
+    })
+}
+
+fn idempotent_from(item: &Item) -> AppResult<IdempotentBooking> {
+    Ok(IdempotentBooking {
+        reservation_id: attrs::req_string(item, "reservationId")?,
+        request: BookingRequest {
+            festival_id: attrs::req_string(item, "festivalId")?,
+            festival_date: attrs::req_date(item, "festivalDate")?,
+            quantity: attrs::req_num(item, "quantity")?,
+        },
+    })
+}
+
+/// Why a transaction was cancelled, item by item (`None` where an item was fine).
+fn cancellation_codes(err: &TransactWriteItemsError) -> Option<Vec<Option<String>>> {
+    match err {
+        TransactWriteItemsError::TransactionCanceledException(e) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().filter(|c| *c != "None").map(str::to_string))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Whether the transaction lost only to another one in flight (worth retrying).
+fn lost_conflict(err: &TransactWriteItemsError) -> bool {
+    match err {
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            let reasons = e.cancellation_reasons();
+            reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"))
+                && !reasons
+                    .iter()
+                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
+        }
+        TransactWriteItemsError::TransactionInProgressException(_) => true,
+        _ => false,
+    }
+}
+
+/// Jittered exponential back-off before retry `attempt` (5 ms doubling to 320 ms, halved to
+/// full at random so a rush of losers spreads out).
+fn conflict_backoff(attempt: u32) -> Duration {
+    let ceiling = 5u64 << attempt.min(6);
+    Duration::from_millis(ceiling / 2 + rand::random::<u64>() % (ceiling / 2 + 1))
+}
+
+impl DynamoRecords {
+    /// Runs a transaction, retrying the losses to concurrent transactions.
+    async fn transact(
+        &self,
+        what: &str,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<(), aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>> {
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result {
+                Err(err)
+                    if attempt + 1 < CONFLICT_ATTEMPTS
+                        && err.as_service_error().is_some_and(lost_conflict) =>
+                {
+                    attempt += 1;
+                    tracing::debug!(what, attempt, "transaction conflict; retrying");
+                    tokio::time::sleep(conflict_backoff(attempt)).await;
+                }
+                other => return other.map(|_| ()),
+            }
+        }
+    }
+
+    async fn get_item(&self, key: Item, what: &str) -> AppResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(what, &self.table, e))?;
+        Ok(out.item)
+    }
+
+    /// Why a booking was refused, when DynamoDB gave no per-item reasons: reads the items
+    /// whose conditions could have failed, in the order the caller should hear about them.
+    async fn diagnose_booking(
+        &self,
+        reservation: &Reservation,
+        idempotency_key: Option<&str>,
+    ) -> AppResult<Booking> {
+        if let Some(key) = idempotency_key {
+            if let Some(used) = self
+                .idempotent_booking(&reservation.email, key, reservation.created_at)
+                .await?
+            {
+                return Ok(Booking::KeyUsed(used));
+            }
+        }
+        let guard = attrs::key(
+            user_pk(&reservation.email),
+            guard_sk(&reservation.festival_id, reservation.festival_date),
+        );
+        if self.get_item(guard, "GetItem (guard)").await?.is_some() {
+            return Err(AppError::AlreadyReserved);
+        }
+        Err(AppError::SoldOut)
+    }
+}
+
+#[async_trait]
+impl ReservationStore for DynamoRecords {
+    async fn book(
+        &self,
+        reservation: &Reservation,
+        idempotency_key: Option<&str>,
+        key_expires_at: DateTime<Utc>,
+    ) -> AppResult<Booking> {
+        let r = reservation;
+        let take = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(stock_key(&r.festival_id, r.festival_date)))
+            .update_expression("SET remaining = remaining - :q")
+            .condition_expression("remaining >= :q")
+            .expression_attribute_values(":q", attrs::n(r.quantity))
+            .build()
+            .map_err(|e| build_error("stock update", e))?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(reservation_item(r)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| build_error("reservation put", e))?;
+        let mut guard = attrs::key(
+            user_pk(&r.email),
+            guard_sk(&r.festival_id, r.festival_date),
+        );
+        guard.insert("reservationId".into(), attrs::s(&r.reservation_id));
+        let guard = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(guard))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| build_error("guard put", e))?;
+        let mut items = vec![
+            TransactWriteItem::builder().update(take).build(),
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().put(guard).build(),
+        ];
+        if let Some(key) = idempotency_key {
+            let mut item = attrs::key(user_pk(&r.email), key_sk(key));
+            item.insert("reservationId".into(), attrs::s(&r.reservation_id));
+            item.insert("festivalId".into(), attrs::s(&r.festival_id));
+            item.insert("festivalDate".into(), attrs::date(r.festival_date));
+            item.insert("quantity".into(), attrs::n(r.quantity));
+            item.insert("ttl".into(), attrs::n(key_expires_at.timestamp()));
+            // An expired key whose item TTL has not removed yet counts as unused.
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #ttl <= :now")
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":now", attrs::n(r.created_at.timestamp()))
+                .build()
+                .map_err(|e| build_error("idempotency key put", e))?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        let err = match self.transact("booking", items).await {
+            Ok(()) => return Ok(Booking::Confirmed),
+            Err(err) => err,
+        };
+        let Some(codes) = err.as_service_error().and_then(cancellation_codes) else {
+            return Err(sdk_error("TransactWriteItems (booking)", &self.table, err));
+        };
+        let failed = |i: usize| {
+            codes.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed")
+        };
+        if codes.iter().all(Option::is_none) {
+            // No per-item reasons (some emulators omit them): find out by reading.
+            return self.diagnose_booking(r, idempotency_key).await;
+        }
+        if failed(3) {
+            let key = idempotency_key.unwrap_or_default();
+            return match self.idempotent_booking(&r.email, key, r.created_at).await? {
+                Some(used) => Ok(Booking::KeyUsed(used)),
+                None => Err(AppError::internal("idempotency key vanished after a conflict")),
+            };
+        }
+        if failed(2) {
+            return Err(AppError::AlreadyReserved);
+        }
+        if failed(0) {
+            return Err(AppError::SoldOut);
+        }
+        Err(sdk_error("TransactWriteItems (booking)", &self.table, err))
+    }
+
+    async fn idempotent_booking(
+        &self,
+        email: &str,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Option<IdempotentBooking>> {
+        let Some(item) = self
+            .get_item(attrs::key(user_pk(email), key_sk(key)), "GetItem (key)")
+            .await?
+        else {
+            return Ok(None);
+        };
+        let lapses: i64 = attrs::req_num(&item, "ttl")?;
+        if lapses <= now.timestamp() {
+            return Ok(None);
+        }
+        idempotent_from(&item).map(Some)
+    }
+
+    async fn get_reservation(
+        &self,
+        email: &str,
+        reservation_id: &str,
+    ) -> AppResult<Option<Reservation>> {
+        self.get_item(
+            attrs::key(user_pk(email), reservation_sk(reservation_id)),
+            "GetItem (reservation)",
+        )
+        .await?
+        .as_ref()
+        .map(reservation_from)
+        .transpose()
+    }
+
+    async fn list_reservations(
+        &self,
+        email: &str,
+        before: Option<&str>,
+        limit: usize,
+    ) -> AppResult<Vec<Reservation>> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        while found.len() < limit {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", attrs::s(user_pk(email)))
+                .scan_index_forward(false)
+                .limit(query_limit(limit - found.len()))
+                .set_exclusive_start_key(start.take());
+            query = match before {
+                Some(id) => query
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :before")
+                    .expression_attribute_values(":first", attrs::s(RESERVATION_PREFIX))
+                    // BETWEEN is inclusive; the cursor's own item is skipped below.
+                    .expression_attribute_values(":before", attrs::s(reservation_sk(id))),
+                None => query
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", attrs::s(RESERVATION_PREFIX)),
+            };
+            let out = query
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query (reservations)", &self.table, e))?;
+            for item in out.items() {
+                let r = reservation_from(item)?;
+                if Some(r.reservation_id.as_str()) != before && found.len() < limit {
+                    found.push(r);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
+
+    async fn cancel(
+        &self,
+        email: &str,
+        reservation_id: &str,
+        at: DateTime<Utc>,
+    ) -> AppResult<Option<Cancellation>> {
+        let Some(current) = self.get_reservation(email, reservation_id).await? else {
+            return Ok(None);
+        };
+        if current.status == ReservationStatus::Cancelled {
+            return Ok(Some(Cancellation::AlreadyCancelled(current)));
+        }
+        let r = &current;
+        let mark = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(attrs::key(user_pk(email), reservation_sk(reservation_id))))
+            .update_expression("SET #status = :cancelled, cancelledAt = :at REMOVE gsi1pk, gsi1sk")
+            .condition_expression("#status = :confirmed")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":cancelled", attrs::s("CANCELLED"))
+            .expression_attribute_values(":confirmed", attrs::s("CONFIRMED"))
+            .expression_attribute_values(":at", attrs::time(&at))
+            .build()
+            .map_err(|e| build_error("reservation cancel", e))?;
+        let give_back = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(stock_key(&r.festival_id, r.festival_date)))
+            .update_expression("SET remaining = remaining + :q")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":q", attrs::n(r.quantity))
+            .build()
+            .map_err(|e| build_error("stock return", e))?;
+        let release = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(attrs::key(
+                user_pk(email),
+                guard_sk(&r.festival_id, r.festival_date),
+            )))
+            .condition_expression("attribute_not_exists(pk) OR reservationId = :id")
+            .expression_attribute_values(":id", attrs::s(reservation_id))
+            .build()
+            .map_err(|e| build_error("guard delete", e))?;
+        let items = vec![
+            TransactWriteItem::builder().update(mark).build(),
+            TransactWriteItem::builder().update(give_back).build(),
+            TransactWriteItem::builder().delete(release).build(),
+        ];
+        match self.transact("cancellation", items).await {
+            Ok(()) => {
+                let mut cancelled = current;
+                cancelled.status = ReservationStatus::Cancelled;
+                Ok(Some(Cancellation::Cancelled(cancelled)))
+            }
+            Err(err) => {
+                // A concurrent cancellation won: answer with what it stored.
+                if let Some(now) = self.get_reservation(email, reservation_id).await? {
+                    if now.status == ReservationStatus::Cancelled {
+                        return Ok(Some(Cancellation::AlreadyCancelled(now)));
+                    }
+                }
+                Err(sdk_error("TransactWriteItems (cancellation)", &self.table, err))
+            }
+        }
+    }
+}

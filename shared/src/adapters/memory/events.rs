@@ -1,0 +1,40 @@
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::error::AppResult;
+use crate::ports::{ReservationEvent, ReservationEvents};
+
+/// Reservation events kept in memory, newest last: the embedded platform's event bus, which
+/// tests read back.
+#[derive(Default)]
+pub struct RecordedEvents {
+    events: Mutex<Vec<ReservationEvent>>,
+}
+
+impl RecordedEvents {
+    /// Nothing published yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every event published so far, oldest first.
+    pub fn events(&self) -> Vec<ReservationEvent> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+/// The most events kept; older ones are dropped so a long-running platform stays bounded.
+const KEEP: usize = 10_000;
+
+#[async_trait]
+impl ReservationEvents for RecordedEvents {
+    async fn publish(&self, event: &ReservationEvent) -> AppResult<()> {
+        let mut events = self.events.lock().unwrap();
+        if events.len() >= KEEP {
+            events.remove(0);
+        }
+        events.push(event.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,296 @@
+//! The production [`WaitingRoom`]: one Redis sorted set per festival line, one per
+//! admissions, and a Lua script per move, so each step is atomic on the server.
+//!
+//! Keys (the `{festivalId}` hash tag keeps a festival's keys in one cluster slot):
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `festa:queue:{id}:line` | sorted set | user → arrival number (from `:seq`), so the head is the lowest score |
+//! | `festa:queue:{id}:seq` | string | the last arrival number handed out |
+//! | `festa:queue:{id}:admitted` | sorted set | user → end of admission (ms); expires as a whole after its last member |
+//! | `festa:queue:{id}:lease` | string | `chain:tick` of the admitter chain allowed to tick, with a TTL |
+//! | `festa:queue:{id}:stats` | hash | token bucket (`tokens`, `refilledMs`), `lastTickMs`, measured `rate` |
+//!
+//! Arrival numbers come from `INCR` inside the join script, so the order is the order in which
+//! Redis ran the joins: first come, first served, with no ties to break. Ranks are `ZRANK`
+//! (O(log n)); every call is one round trip.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use redis::aio::ConnectionManager;
+use redis::Script;
+
+use crate::error::{AppError, AppResult};
+use crate::ports::{AdmitPolicy, AdmitTick, LineView, TickOutcome, WaitingRoom};
+
+/// Shared by join and position: the caller's view plus a chain start when one is needed.
+/// KEYS: line, admitted, lease, stats. ARGV: user, now, chain, lease ms.
+const VIEW_LUA: &str = r#"
+local function view(user, now, chain, lease_ms)
+  local rank = redis.call('ZRANK', KEYS[1], user)
+  local waiting = redis.call('ZCARD', KEYS[1])
+  local until_ms = redis.call('ZSCORE', KEYS[2], user)
+  if until_ms and tonumber(until_ms) <= now then until_ms = false end
+  local started = 0
+  if waiting > 0 and redis.call('SET', KEYS[3], chain .. ':0', 'NX', 'PX', lease_ms) then
+    started = 1
+  end
+  local rate = redis.call('HGET', KEYS[4], 'rate')
+  return {rank and (rank + 1) or 0, waiting, until_ms or '', started, rate or ''}
+end
+"#;
+
+/// KEYS: line, admitted, lease, stats, seq. ARGV: user, now, chain, lease ms.
+const JOIN_LUA: &str = r#"
+local user, now = ARGV[1], tonumber(ARGV[2])
+local until_ms = redis.call('ZSCORE', KEYS[2], user)
+if not (until_ms and tonumber(until_ms) > now) and not redis.call('ZSCORE', KEYS[1], user) then
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[5]), user)
+end
+return view(user, now, ARGV[3], ARGV[4])
+"#;
+
+/// KEYS: line, admitted, lease, stats. ARGV: user, now, chain, lease ms.
+const POSITION_LUA: &str = r#"
+return view(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
+"#;
+
+/// KEYS: line, admitted, lease, stats. ARGV: chain:tick, chain:next, now, rate, admission ms,
+/// lease ms, measure window ms. Returns {-1} when stale, else {admitted, waiting}.
+const ADMIT_LUA: &str = r#"
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-1, 0} end
+local now, rate = tonumber(ARGV[3]), tonumber(ARGV[4])
+local burst = rate
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local s = redis.call('HMGET', KEYS[4], 'tokens', 'refilledMs', 'lastTickMs', 'rate')
+local tokens = tonumber(s[1])
+if tokens then
+  local elapsed = math.max(0, now - tonumber(s[2]))
+  tokens = math.min(burst, tokens + elapsed * rate / 1000)
+else
+  tokens = burst
+end
+local admitted = 0
+local n = math.floor(tokens)
+if n > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[1], n)
+  local until_ms = now + tonumber(ARGV[5])
+  for i = 1, #popped, 2 do
+    redis.call('ZADD', KEYS[2], until_ms, popped[i])
+    admitted = admitted + 1
+  end
+  if admitted > 0 then redis.call('PEXPIREAT', KEYS[2], until_ms) end
+end
+tokens = tokens - admitted
+local waiting = redis.call('ZCARD', KEYS[1])
+local measured = tonumber(s[4])
+local last = tonumber(s[3])
+if admitted > 0 and waiting > 0 and last then
+  local elapsed = now - last
+  if elapsed > 0 and elapsed <= tonumber(ARGV[7]) then
+    local instant = admitted * 1000 / elapsed
+    if measured then measured = measured * 0.8 + instant * 0.2 else measured = instant end
+  end
+end
+redis.call('HSET', KEYS[4], 'tokens', string.format('%.17g', tokens), 'refilledMs', now,
+  'lastTickMs', now, 'rate', measured and string.format('%.17g', measured) or '')
+redis.call('PEXPIRE', KEYS[4], 86400000)
+if waiting > 0 then
+  redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[6])
+else
+  redis.call('DEL', KEYS[3])
+end
+return {admitted, waiting}
+"#;
+
+/// Waiting lines in Redis.
+#[derive(Clone)]
+pub struct RedisWaitingRoom {
+    conn: ConnectionManager,
+    join: Script,
+    position: Script,
+    admit: Script,
+}
+
+impl RedisWaitingRoom {
+    /// The waiting room on this connection (see [`super::redis_cache::RedisCache::connection`]).
+    pub fn new(conn: ConnectionManager) -> Self {
+        RedisWaitingRoom {
+            conn,
+            join: Script::new(&format!("{VIEW_LUA}\n{JOIN_LUA}")),
+            position: Script::new(&format!("{VIEW_LUA}\n{POSITION_LUA}")),
+            admit: Script::new(ADMIT_LUA),
+        }
+    }
+}
+
+/// The key of one part of a festival's line.
+fn key(festival_id: &str, part: &str) -> String {
+    format!("festa:queue:{{{festival_id}}}:{part}")
+}
+
+fn redis_error(what: &'static str) -> impl FnOnce(redis::RedisError) -> AppError {
+    move |err| AppError::internal(format!("Redis waiting room {what} failed: {err}"))
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+type RawView = (u64, u64, String, u8, String);
+
+fn to_view(raw: RawView, festival_id: &str, chain: &str) -> LineView {
+    let (rank, waiting, until_ms, started, rate) = raw;
+    LineView {
+        rank: (rank > 0).then_some(rank),
+        waiting,
+        admitted_until: until_ms
+            .parse::<f64>()
+            .ok()
+            .and_then(|ms| DateTime::from_timestamp_millis(ms as i64)),
+        measured_rate: rate.parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0),
+        started_chain: (started == 1).then(|| AdmitTick {
+            festival_id: festival_id.to_string(),
+            chain: chain.to_string(),
+            tick: 0,
+        }),
+    }
+}
+
+impl RedisWaitingRoom {
+    async fn view(
+        &self,
+        script: &Script,
+        with_seq: bool,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        chain: &str,
+        policy: &AdmitPolicy,
+    ) -> AppResult<LineView> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(key(festival_id, "line"))
+            .key(key(festival_id, "admitted"))
+            .key(key(festival_id, "lease"))
+            .key(key(festival_id, "stats"));
+        if with_seq {
+            invocation.key(key(festival_id, "seq"));
+        }
+        invocation
+            .arg(email)
+            .arg(now.timestamp_millis())
+            .arg(chain)
+            .arg(millis(policy.lease_ttl));
+        let mut conn = self.conn.clone();
+        let raw: RawView = invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(redis_error("read"))?;
+        Ok(to_view(raw, festival_id, chain))
+    }
+}
+
+#[async_trait]
+impl WaitingRoom for RedisWaitingRoom {
+    async fn join(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        chain: &str,
+        policy: &AdmitPolicy,
+    ) -> AppResult<LineView> {
+        self.view(&self.join, true, festival_id, email, now, chain, policy)
+            .await
+    }
+
+    async fn position(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        chain: &str,
+        policy: &AdmitPolicy,
+    ) -> AppResult<LineView> {
+        self.view(&self.position, false, festival_id, email, now, chain, policy)
+            .await
+    }
+
+    async fn admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Option<DateTime<Utc>>> {
+        let mut conn = self.conn.clone();
+        let until: Option<f64> = redis::cmd("ZSCORE")
+            .arg(key(festival_id, "admitted"))
+            .arg(email)
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_error("ZSCORE"))?;
+        Ok(until
+            .map(|ms| ms as i64)
+            .filter(|&ms| ms > now.timestamp_millis())
+            .and_then(DateTime::from_timestamp_millis))
+    }
+
+    async fn leave_line(&self, festival_id: &str, email: &str) -> AppResult<()> {
+        let mut conn = self.conn.clone();
+        redis::cmd("ZREM")
+            .arg(key(festival_id, "line"))
+            .arg(email)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_error("ZREM"))
+    }
+
+    async fn give_up_admission(&self, festival_id: &str, email: &str) -> AppResult<()> {
+        let mut conn = self.conn.clone();
+        redis::cmd("ZREM")
+            .arg(key(festival_id, "admitted"))
+            .arg(email)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_error("ZREM"))
+    }
+
+    async fn admit(
+        &self,
+        tick: &AdmitTick,
+        now: DateTime<Utc>,
+        policy: &AdmitPolicy,
+    ) -> AppResult<TickOutcome> {
+        let id = &tick.festival_id;
+        let next = AdmitTick {
+            tick: tick.tick + 1,
+            ..tick.clone()
+        };
+        let mut conn = self.conn.clone();
+        let (admitted, waiting): (i64, u64) = self
+            .admit
+            .key(key(id, "line"))
+            .key(key(id, "admitted"))
+            .key(key(id, "lease"))
+            .key(key(id, "stats"))
+            .arg(format!("{}:{}", tick.chain, tick.tick))
+            .arg(format!("{}:{}", next.chain, next.tick))
+            .arg(now.timestamp_millis())
+            .arg(policy.rate_per_second.max(1))
+            .arg(millis(policy.admission_ttl))
+            .arg(millis(policy.lease_ttl))
+            .arg(millis(AdmitPolicy::MEASURE_WINDOW))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(redis_error("admit"))?;
+        let Ok(admitted) = u64::try_from(admitted) else {
+            return Ok(TickOutcome::Stale);
+        };
+        Ok(if waiting > 0 {
+            TickOutcome::Continue { admitted, next }
+        } else {
+            TickOutcome::Drained { admitted }
+        })
+    }
+}

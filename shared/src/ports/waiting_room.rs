@@ -1,0 +1,141 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppResult;
+
+/// One tick of a festival's admitter chain: the body of an admit-queue message.
+///
+/// `chain` names the chain that holds the festival's ticker lease and `tick` counts its ticks,
+/// so a duplicated or stale message is recognised and dropped instead of admitting twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmitTick {
+    pub festival_id: String,
+    pub chain: String,
+    pub tick: u64,
+}
+
+/// How fast and for how long the admitter lets people in; configured per deployment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdmitPolicy {
+    /// Admissions per second per festival; also the most one tick may admit.
+    pub rate_per_second: u32,
+    /// How long an admission lasts.
+    pub admission_ttl: Duration,
+    /// Time between ticks of a chain.
+    pub tick_interval: Duration,
+    /// How long a chain may go without ticking before anyone may start a new one: the longest
+    /// a lost message can stall a line.
+    pub lease_ttl: Duration,
+}
+
+impl AdmitPolicy {
+    /// Ticks further apart than this (a chain that stopped and restarted) do not count
+    /// towards the measured admission rate.
+    pub const MEASURE_WINDOW: Duration = Duration::from_secs(10);
+
+    /// API.md's policy (5-minute admissions, one tick a second) at `rate_per_second`.
+    pub fn at_rate(rate_per_second: u32) -> Self {
+        AdmitPolicy {
+            rate_per_second: rate_per_second.max(1),
+            admission_ttl: Duration::from_secs(5 * 60),
+            tick_interval: Duration::from_secs(1),
+            lease_ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for AdmitPolicy {
+    fn default() -> Self {
+        Self::at_rate(10)
+    }
+}
+
+/// What one read of the line says about one user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineView {
+    /// 1-based place in the line; `None` when not waiting.
+    pub rank: Option<u64>,
+    /// How many are waiting in all.
+    pub waiting: u64,
+    /// When the user's unexpired admission ends, if they hold one.
+    pub admitted_until: Option<DateTime<Utc>>,
+    /// Admissions per second the admitter achieved recently, once it has been measured.
+    pub measured_rate: Option<f64>,
+    /// Set when this call found people waiting and no live admitter chain, and started one:
+    /// the caller must schedule this first tick.
+    pub started_chain: Option<AdmitTick>,
+}
+
+/// What an admitter tick did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TickOutcome {
+    /// The message was a duplicate or from a dead chain; nothing happened.
+    Stale,
+    /// `admitted` moved in; people still wait, so `next` must be scheduled.
+    Continue { admitted: u64, next: AdmitTick },
+    /// `admitted` moved in and the line is empty: the chain ends and its lease is released.
+    Drained { admitted: u64 },
+}
+
+/// Every festival's waiting line and its admissions (Redis in AWS).
+///
+/// Every method is one atomic step, so concurrent callers can never admit a user twice, skip
+/// one or lose one. Times are passed in, so the rules follow the platform's clock.
+#[async_trait]
+pub trait WaitingRoom: Send + Sync {
+    /// Puts the user at the back of the line unless they are in it or hold an unexpired
+    /// admission; when people wait and no chain holds the lease, starts chain `chain`.
+    async fn join(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        chain: &str,
+        policy: &AdmitPolicy,
+    ) -> AppResult<LineView>;
+
+    /// The user's place, without joining; starts chain `chain` like [`WaitingRoom::join`], so
+    /// a lost tick never stalls a line that people are polling.
+    async fn position(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        chain: &str,
+        policy: &AdmitPolicy,
+    ) -> AppResult<LineView>;
+
+    /// The end of the user's admission, if it has not expired by `now`.
+    async fn admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Option<DateTime<Utc>>>;
+
+    /// Takes the user out of the line (no-op when not in it).
+    async fn leave_line(&self, festival_id: &str, email: &str) -> AppResult<()>;
+
+    /// Ends the user's admission (no-op without one).
+    async fn give_up_admission(&self, festival_id: &str, email: &str) -> AppResult<()>;
+
+    /// One tick of `tick`'s chain, if it is the chain's current tick: expires stale admissions,
+    /// admits the head of the line within the rate, and advances or releases the lease.
+    async fn admit(
+        &self,
+        tick: &AdmitTick,
+        now: DateTime<Utc>,
+        policy: &AdmitPolicy,
+    ) -> AppResult<TickOutcome>;
+}
+
+/// Delivers admitter ticks after a delay (SQS in AWS, an in-process timer locally).
+#[async_trait]
+pub trait AdmitTicks: Send + Sync {
+    /// Delivers `tick` to the admitter no sooner than `delay` from now.
+    async fn schedule(&self, tick: &AdmitTick, delay: Duration) -> AppResult<()>;
+}
