@@ -111,7 +111,9 @@ impl Config {
                 .ok()
                 .filter(|rate| (1..=1000).contains(rate))
                 .ok_or_else(|| {
-                    AppError::internal("ADMIT_RATE_PER_SECOND must be a whole number from 1 to 1000")
+                    AppError::internal(
+                        "ADMIT_RATE_PER_SECOND must be a whole number from 1 to 1000",
+                    )
                 })?,
         };
         Ok(Config {

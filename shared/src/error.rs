@@ -149,7 +149,11 @@ mod tests {
             (AppError::InvalidCredentials, 401, "INVALID_CREDENTIALS"),
             (AppError::UserNotConfirmed, 403, "USER_NOT_CONFIRMED"),
             (AppError::FestivalNotFound, 404, "FESTIVAL_NOT_FOUND"),
-            (AppError::QueueAdmissionRequired, 403, "QUEUE_ADMISSION_REQUIRED"),
+            (
+                AppError::QueueAdmissionRequired,
+                403,
+                "QUEUE_ADMISSION_REQUIRED",
+            ),
             (AppError::SoldOut, 409, "SOLD_OUT"),
             (AppError::AlreadyReserved, 409, "ALREADY_RESERVED"),
         ];

@@ -3,26 +3,34 @@
 
 mod http_glue;
 mod openapi;
+mod scheduler;
 mod seed;
 
 use std::sync::Arc;
 
 use axum::Router;
 use festa::adapters::dynamodb::{ensure_tables, DynamoRecords, DynamoSearchIndex};
-use festa::adapters::memory::{MemoryRecords, MemorySearchIndex};
+use festa::adapters::eventbridge::EventBridgeEvents;
+use festa::adapters::memory::{InProcessTicks, MemoryRecords, MemorySearchIndex, RecordedEvents};
 use festa::adapters::outbox::Outbox;
 use festa::adapters::ses::SesMailer;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::{CacheTarget, Config};
 use festa::ports::{
-    AccountStore, Clock, FestivalStore, IdSource, Mailer, SearchIndex, SessionStore,
+    AccountStore, AdmitPolicy, Clock, FestivalStore, IdSource, Mailer, ReservationEvents,
+    ReservationStore, SearchIndex, SessionStore, WaitingRoom,
 };
 use festa::services::accounts::Accounts;
+use festa::services::directory::FestivalDirectory;
 use festa::services::festivals::Festivals;
+use festa::services::queue::{Admitter, Queue};
+use festa::services::reservations::Reservations;
 use festa::services::tokens::TokenKeys;
 use festa::AppResult;
 use festa_auth::AuthState;
 use festa_festivals::FestivalsState;
+use festa_queue::QueueState;
+use festa_reservations::ReservationsState;
 
 pub use seed::seed_festivals;
 
@@ -35,6 +43,10 @@ pub struct Platform {
     /// Present when mail is kept locally rather than sent through SES.
     pub outbox: Option<Arc<Outbox>>,
     pub festivals: Festivals,
+    /// Present when reservation events are kept locally rather than sent to EventBridge.
+    pub events: Option<Arc<RecordedEvents>>,
+    /// The waiting room, for tests and tools that look inside the lines.
+    pub room: Arc<dyn WaitingRoom>,
     /// One line per adapter choice, for the start-up banner.
     pub description: Vec<String>,
     pub admins: Vec<String>,
@@ -45,6 +57,7 @@ struct Records {
     accounts: Arc<dyn AccountStore>,
     sessions: Arc<dyn SessionStore>,
     festivals: Arc<dyn FestivalStore>,
+    reservations: Arc<dyn ReservationStore>,
     index: Arc<dyn SearchIndex>,
 }
 
@@ -67,7 +80,9 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdSource> = Arc::new(RandomIds::default());
 
-    let needs_aws = config.records_table.is_some() || config.mail_from.is_some();
+    let needs_aws = config.records_table.is_some()
+        || config.mail_from.is_some()
+        || config.event_bus_name.is_some();
     let aws = if needs_aws {
         Some(festa::adapters::aws::load().await)
     } else {
@@ -86,7 +101,8 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             Records {
                 accounts: records.clone(),
                 sessions: records.clone(),
-                festivals: records,
+                festivals: records.clone(),
+                reservations: records,
                 index: Arc::new(DynamoSearchIndex::new(client, search_table)),
             }
         }
@@ -98,7 +114,8 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             Records {
                 accounts: records.clone(),
                 sessions: records.clone(),
-                festivals: records,
+                festivals: records.clone(),
+                reservations: records,
                 index: Arc::new(MemorySearchIndex::new()),
             }
         }
@@ -107,6 +124,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         accounts,
         sessions,
         festivals: store,
+        reservations,
         index,
     } = records;
 
@@ -134,6 +152,34 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         CacheTarget::ReplicationGroup(id) => format!("cache: ElastiCache replication group {id}"),
     });
     let cache = festa::wiring::cache(&config).await?;
+    let room = festa::wiring::waiting_room(&config).await?;
+    let policy = AdmitPolicy::at_rate(config.admit_rate_per_second);
+    description.push(format!(
+        "waiting room: admits {} a second per festival, ticked in process (ADMIT_RATE_PER_SECOND)",
+        policy.rate_per_second
+    ));
+
+    let (events, recorded): (Arc<dyn ReservationEvents>, Option<Arc<RecordedEvents>>) =
+        match (&config.event_bus_name, &aws) {
+            (Some(bus), Some(aws)) => {
+                description.push(format!("reservation events: EventBridge bus {bus}"));
+                (
+                    Arc::new(EventBridgeEvents::new(
+                        festa::adapters::aws::eventbridge(aws),
+                        bus.clone(),
+                    )),
+                    None,
+                )
+            }
+            _ => {
+                description.push(
+                    "reservation events: kept in memory (set EVENT_BUS_NAME for EventBridge)"
+                        .into(),
+                );
+                let recorded = Arc::new(RecordedEvents::new());
+                (recorded.clone(), Some(recorded))
+            }
+        };
 
     let auth = Arc::new(AuthState {
         accounts: Accounts {
@@ -146,19 +192,52 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             admins: Arc::new(config.admin_emails.clone()),
         },
     });
+    let directory = FestivalDirectory::new(store.clone());
     let festivals = Festivals {
         store,
         index,
         cache,
         clock: clock.clone(),
-        ids,
+        ids: ids.clone(),
     };
+    let (ticks, due_ticks) = InProcessTicks::channel();
+    let ticks = Arc::new(ticks);
+    let admitter = Admitter {
+        room: room.clone(),
+        ticks: ticks.clone(),
+        clock: clock.clone(),
+        policy,
+    };
+    scheduler::spawn(due_ticks, admitter.clone());
+    let queue = Arc::new(QueueState {
+        queue: Queue {
+            room: room.clone(),
+            ticks,
+            festivals: directory.clone(),
+            clock: clock.clone(),
+            ids: ids.clone(),
+            policy,
+        },
+        admitter,
+    });
+    let bookings = Arc::new(ReservationsState {
+        reservations: Reservations {
+            store: reservations,
+            room: room.clone(),
+            festivals: directory,
+            events,
+            clock: clock.clone(),
+            ids,
+        },
+    });
     let catalogue = Arc::new(FestivalsState {
         festivals: festivals.clone(),
     });
 
     let mut routes = festa_auth::routes(auth);
     routes.extend(festa_festivals::routes(catalogue));
+    routes.extend(festa_queue::routes(queue));
+    routes.extend(festa_reservations::routes(bookings));
     let authenticator = http_glue::Authenticator {
         keys,
         sessions,
@@ -172,6 +251,8 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         router,
         outbox,
         festivals,
+        events: recorded,
+        room,
         description,
         admins,
     })

@@ -7,6 +7,8 @@ use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi};
 pub fn document() -> OpenApi {
     let mut doc = festa_auth::openapi();
     doc.merge(festa_festivals::openapi());
+    doc.merge(festa_queue::openapi());
+    doc.merge(festa_reservations::openapi());
     doc.info = InfoBuilder::new()
         .title("Festa")
         .version(env!("CARGO_PKG_VERSION"))

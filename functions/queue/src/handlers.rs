@@ -108,7 +108,10 @@ pub async fn get_rank(state: Arc<QueueState>, req: ApiRequest) -> AppResult<ApiR
         (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem)))]
 pub async fn get_allowed(state: Arc<QueueState>, req: ApiRequest) -> AppResult<ApiResponse> {
     let (festival, email) = target(&req)?;
-    ApiResponse::json(StatusCode::OK, &state.queue.allowed(festival, &email).await?)
+    ApiResponse::json(
+        StatusCode::OK,
+        &state.queue.allowed(festival, &email).await?,
+    )
 }
 
 /// Leaves the waiting line.

@@ -26,10 +26,8 @@ impl QueueState {
         let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
         let queue_url = Config::require(&config.admit_queue_url, "ADMIT_QUEUE_URL")?;
         let room = festa::wiring::waiting_room(&config).await?;
-        let ticks: Arc<dyn AdmitTicks> = Arc::new(SqsTicks::new(
-            festa::adapters::aws::sqs(&aws),
-            queue_url,
-        ));
+        let ticks: Arc<dyn AdmitTicks> =
+            Arc::new(SqsTicks::new(festa::adapters::aws::sqs(&aws), queue_url));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let policy = AdmitPolicy::at_rate(config.admit_rate_per_second);
         let records = DynamoRecords::new(festa::adapters::aws::dynamodb(&aws), records_table);

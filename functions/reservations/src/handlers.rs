@@ -88,7 +88,10 @@ pub async fn list_reservations(
 ) -> AppResult<ApiResponse> {
     let caller = req.identity()?;
     let page = PageRequest::parse(req.query_param("limit"), req.query_param("cursor"))?;
-    ApiResponse::json(StatusCode::OK, &state.reservations.list(caller, page).await?)
+    ApiResponse::json(
+        StatusCode::OK,
+        &state.reservations.list(caller, page).await?,
+    )
 }
 
 /// Cancels one of the caller's reservations; its tickets return to stock. Cancelling a

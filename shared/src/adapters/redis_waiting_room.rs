@@ -148,7 +148,10 @@ fn to_view(raw: RawView, festival_id: &str, chain: &str) -> LineView {
             .parse::<f64>()
             .ok()
             .and_then(|ms| DateTime::from_timestamp_millis(ms as i64)),
-        measured_rate: rate.parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0),
+        measured_rate: rate
+            .parse::<f64>()
+            .ok()
+            .filter(|r| r.is_finite() && *r > 0.0),
         started_chain: (started == 1).then(|| AdmitTick {
             festival_id: festival_id.to_string(),
             chain: chain.to_string(),
@@ -213,8 +216,16 @@ impl WaitingRoom for RedisWaitingRoom {
         chain: &str,
         policy: &AdmitPolicy,
     ) -> AppResult<LineView> {
-        self.view(&self.position, false, festival_id, email, now, chain, policy)
-            .await
+        self.view(
+            &self.position,
+            false,
+            festival_id,
+            email,
+            now,
+            chain,
+            policy,
+        )
+        .await
     }
 
     async fn admission(

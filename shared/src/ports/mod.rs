@@ -20,10 +20,10 @@ pub use clock::Clock;
 pub use festivals::FestivalStore;
 pub use ids::IdSource;
 pub use mailer::{Mail, Mailer};
-pub use search::{GramSignature, Posting, PostingBound, SearchIndex};
 pub use reservations::{
     Booking, Cancellation, IdempotentBooking, ReservationEvent, ReservationEventDetail,
     ReservationEvents, ReservationStore,
 };
+pub use search::{GramSignature, Posting, PostingBound, SearchIndex};
 pub use sessions::SessionStore;
 pub use waiting_room::{AdmitPolicy, AdmitTick, AdmitTicks, LineView, TickOutcome, WaitingRoom};

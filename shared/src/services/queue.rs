@@ -10,7 +10,9 @@ use super::directory::FestivalDirectory;
 use super::tokens::Identity;
 use super::validate::normalize_email;
 use crate::error::{AppError, AppResult};
-use crate::ports::{AdmitPolicy, AdmitTick, AdmitTicks, Clock, IdSource, LineView, TickOutcome, WaitingRoom};
+use crate::ports::{
+    AdmitPolicy, AdmitTick, AdmitTicks, Clock, IdSource, LineView, TickOutcome, WaitingRoom,
+};
 
 /// The shortest poll hint: about one admitter tick.
 pub const MIN_POLL: Duration = Duration::from_secs(1);
@@ -184,7 +186,10 @@ impl Admitter {
     /// Runs `tick` if it is its chain's current tick (duplicates and dead chains are dropped)
     /// and, while people wait, schedules the next one a tick interval later.
     pub async fn tick(&self, tick: &AdmitTick) -> AppResult<TickOutcome> {
-        let outcome = self.room.admit(tick, self.clock.now(), &self.policy).await?;
+        let outcome = self
+            .room
+            .admit(tick, self.clock.now(), &self.policy)
+            .await?;
         match &outcome {
             TickOutcome::Continue { admitted, next } => {
                 tracing::info!(festival = %tick.festival_id, admitted, tick = tick.tick, "admitted");
@@ -220,7 +225,10 @@ mod tests {
     fn the_eta_follows_the_measured_rate_and_polls_thin_out_towards_the_back() {
         let policy = AdmitPolicy::at_rate(10);
         let front = status(&view(Some(1), None), &policy);
-        assert_eq!((front.rank, front.eta_seconds, front.poll_after_ms), (1, 1, 1000));
+        assert_eq!(
+            (front.rank, front.eta_seconds, front.poll_after_ms),
+            (1, 1, 1000)
+        );
         let back = status(&view(Some(1000), None), &policy);
         assert_eq!((back.eta_seconds, back.poll_after_ms), (100, 20_000));
         let slow = status(&view(Some(1000), Some(5.0)), &policy);
@@ -240,9 +248,16 @@ mod tests {
             expires_at: Utc::now(),
         };
         assert_eq!(own_email(&caller, "kim@festa.io").unwrap(), "kim@festa.io");
-        assert_eq!(own_email(&caller, "Kim%40Festa.io").unwrap(), "kim@festa.io");
+        assert_eq!(
+            own_email(&caller, "Kim%40Festa.io").unwrap(),
+            "kim@festa.io"
+        );
         for other in ["lee@festa.io", "lee%40festa.io", "", "%zz", "kim@festa.io%"] {
-            assert_eq!(own_email(&caller, other).unwrap_err().status(), 403, "{other}");
+            assert_eq!(
+                own_email(&caller, other).unwrap_err().status(),
+                403,
+                "{other}"
+            );
         }
     }
 }

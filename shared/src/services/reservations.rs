@@ -81,7 +81,11 @@ impl Reservations {
         };
         let now = self.clock.now();
         if let Some(key) = key {
-            if let Some(used) = self.store.idempotent_booking(&caller.email, key, now).await? {
+            if let Some(used) = self
+                .store
+                .idempotent_booking(&caller.email, key, now)
+                .await?
+            {
                 return self.replay(caller, &wanted, used).await;
             }
         }
@@ -110,7 +114,11 @@ impl Reservations {
             status: ReservationStatus::Confirmed,
             created_at: now,
         };
-        match self.store.book(&reservation, key, now + KEY_LIFETIME).await? {
+        match self
+            .store
+            .book(&reservation, key, now + KEY_LIFETIME)
+            .await?
+        {
             Booking::Confirmed => {
                 self.publish(ReservationEvent::Confirmed(reservation.clone()))
                     .await;

@@ -6,5 +6,10 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
     let state = Arc::new(festa_reservations::ReservationsState::from_env().await?);
-    festa::api::lambda::serve(festa_reservations::route(state, http::Method::POST, "/reservations")?).await
+    festa::api::lambda::serve(festa_reservations::route(
+        state,
+        http::Method::POST,
+        "/reservations",
+    )?)
+    .await
 }

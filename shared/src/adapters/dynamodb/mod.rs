@@ -17,9 +17,9 @@
 //! Search table: pk `<gram>`, sk `<festivalId>`.
 
 mod accounts;
-mod reservations;
 mod attrs;
 mod festivals;
+mod reservations;
 mod search;
 mod sessions;
 mod tables;

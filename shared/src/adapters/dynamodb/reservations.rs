@@ -86,7 +86,11 @@ fn reservation_from(item: &Item) -> AppResult<Reservation> {
     let status = match attrs::req_str(item, "status")? {
         "CONFIRMED" => ReservationStatus::Confirmed,
         "CANCELLED" => ReservationStatus::Cancelled,
-        _ => return Err(AppError::internal("stored reservation has an unknown status")),
+        _ => {
+            return Err(AppError::internal(
+                "stored reservation has an unknown status",
+            ))
+        }
     };
     Ok(Reservation {
         reservation_id: attrs::req_string(item, "reservationId")?,
@@ -239,10 +243,7 @@ impl ReservationStore for DynamoRecords {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(|e| build_error("reservation put", e))?;
-        let mut guard = attrs::key(
-            user_pk(&r.email),
-            guard_sk(&r.festival_id, r.festival_date),
-        );
+        let mut guard = attrs::key(user_pk(&r.email), guard_sk(&r.festival_id, r.festival_date));
         guard.insert("reservationId".into(), attrs::s(&r.reservation_id));
         let guard = Put::builder()
             .table_name(&self.table)
@@ -280,9 +281,8 @@ impl ReservationStore for DynamoRecords {
         let Some(codes) = err.as_service_error().and_then(cancellation_codes) else {
             return Err(sdk_error("TransactWriteItems (booking)", &self.table, err));
         };
-        let failed = |i: usize| {
-            codes.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed")
-        };
+        let failed =
+            |i: usize| codes.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed");
         if codes.iter().all(Option::is_none) {
             // No per-item reasons (some emulators omit them): find out by reading.
             return self.diagnose_booking(r, idempotency_key).await;
@@ -291,7 +291,9 @@ impl ReservationStore for DynamoRecords {
             let key = idempotency_key.unwrap_or_default();
             return match self.idempotent_booking(&r.email, key, r.created_at).await? {
                 Some(used) => Ok(Booking::KeyUsed(used)),
-                None => Err(AppError::internal("idempotency key vanished after a conflict")),
+                None => Err(AppError::internal(
+                    "idempotency key vanished after a conflict",
+                )),
             };
         }
         if failed(2) {
@@ -397,7 +399,10 @@ impl ReservationStore for DynamoRecords {
         let r = &current;
         let mark = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(attrs::key(user_pk(email), reservation_sk(reservation_id))))
+            .set_key(Some(attrs::key(
+                user_pk(email),
+                reservation_sk(reservation_id),
+            )))
             .update_expression("SET #status = :cancelled, cancelledAt = :at REMOVE gsi1pk, gsi1sk")
             .condition_expression("#status = :confirmed")
             .expression_attribute_names("#status", "status")
@@ -442,7 +447,11 @@ impl ReservationStore for DynamoRecords {
                         return Ok(Some(Cancellation::AlreadyCancelled(now)));
                     }
                 }
-                Err(sdk_error("TransactWriteItems (cancellation)", &self.table, err))
+                Err(sdk_error(
+                    "TransactWriteItems (cancellation)",
+                    &self.table,
+                    err,
+                ))
             }
         }
     }

@@ -12,9 +12,9 @@ mod waiting_room;
 
 pub use cache::MemoryCache;
 pub use clock::ManualClock;
+pub use events::RecordedEvents;
 pub use ids::SequentialIds;
 pub use records::MemoryRecords;
 pub use search::MemorySearchIndex;
-pub use events::RecordedEvents;
 pub use ticks::{DueTick, InProcessTicks};
 pub use waiting_room::MemoryWaitingRoom;

@@ -146,10 +146,11 @@ impl ReservationStore for MemoryRecords {
         }
         reservation.status = ReservationStatus::Cancelled;
         let cancelled = reservation.clone();
-        if let Some(stock) = festivals
-            .get_mut(&cancelled.festival_id)
-            .and_then(|f| f.tickets.iter_mut().find(|t| t.date == cancelled.festival_date))
-        {
+        if let Some(stock) = festivals.get_mut(&cancelled.festival_id).and_then(|f| {
+            f.tickets
+                .iter_mut()
+                .find(|t| t.date == cancelled.festival_date)
+        }) {
             stock.remaining += cancelled.quantity;
         }
         let guard = guard_key(&cancelled);

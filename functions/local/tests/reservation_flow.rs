@@ -1,0 +1,384 @@
+//! Black-box: the waiting room and reservations over real HTTP, with the in-process admitter
+//! ticking, once in memory and once on Redis and DynamoDB (moto).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use festa::ports::ReservationEvent;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+struct Fan {
+    email: String,
+    token: String,
+}
+
+impl Platform {
+    async fn fan(&self, prefix: &str) -> Fan {
+        let email = unique(prefix);
+        let tokens = self.account(&email).await;
+        Fan {
+            token: tokens["accessToken"].as_str().unwrap().to_string(),
+            email,
+        }
+    }
+
+    async fn queue(&self, method: Method, path: String, fan: &Fan) -> (StatusCode, Value) {
+        self.call(method, &path, Some(&fan.token), None).await
+    }
+
+    async fn book(&self, fan: &Fan, body: Value, key: Option<&str>) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/reservations", self.base))
+            .bearer_auth(&fan.token)
+            .json(&body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    async fn remaining(&self, festival_id: &str, date: &str) -> u64 {
+        let (s, f) = self
+            .call(
+                Method::GET,
+                &format!("/festivals/{festival_id}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        f["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["date"] == date)
+            .unwrap()["remaining"]
+            .as_u64()
+            .unwrap()
+    }
+}
+
+async fn rush(p: &Platform, admin: &str) {
+    use Method as M;
+    let admin_token = p.account(admin).await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut body = festival("대기열 테스트 축제", "티켓 오픈");
+    body["ticketsPerDay"] = json!(3);
+    let (s, fest) = p
+        .call(M::POST, "/festivals/create", Some(&admin_token), Some(body))
+        .await;
+    assert_eq!(s, 201, "{fest}");
+    let fid = fest["festivalId"].as_str().unwrap().to_string();
+    let join = |f: &Fan| format!("/queues/{fid}/waiting-room/users/{}", f.email);
+    let rank = |f: &Fan| format!("/queues/{fid}/users/{}/rank", f.email);
+    let allowed = |f: &Fan| format!("/queues/{fid}/users/{}/allowed", f.email);
+
+    let mut fans = Vec::new();
+    for i in 0..5 {
+        fans.push(p.fan(&format!("fan{i}")).await);
+    }
+
+    // Joining: each newcomer lands behind everyone still waiting; the admitter (1 a second
+    // here) lets them in in exactly the order they came.
+    for fan in &fans {
+        let (s, status) = p.queue(M::GET, join(fan), fan).await;
+        assert_eq!(s, 200, "{status}");
+        for field in ["rank", "waitingCount", "etaSeconds", "pollAfterMs"] {
+            assert!(status[field].is_i64() || status[field].is_u64(), "{status}");
+        }
+    }
+    let started = Instant::now();
+    let mut admitted_at = vec![None; fans.len()];
+    while admitted_at.iter().any(Option::is_none) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the line drains"
+        );
+        for (i, fan) in fans.iter().enumerate() {
+            if admitted_at[i].is_none() {
+                let (s, a) = p.queue(M::GET, allowed(fan), fan).await;
+                assert_eq!(s, 200);
+                if a["allowed"] == true {
+                    assert!(a["expiresAt"].is_string(), "{a}");
+                    admitted_at[i] = Some(started.elapsed());
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for pair in admitted_at.windows(2) {
+        assert!(
+            pair[0] <= pair[1],
+            "first come, first served: {admitted_at:?}"
+        );
+    }
+    // At one a second, five people need at least four seconds after the first.
+    assert!(
+        admitted_at[4].unwrap() >= Duration::from_millis(3_500),
+        "the rate holds: {admitted_at:?}"
+    );
+    // An admitted user who joins again stays admitted and is not waiting.
+    let (s, again) = p.queue(M::GET, join(&fans[0]), &fans[0]).await;
+    assert_eq!((s, again["rank"].as_i64()), (StatusCode::OK, Some(-1)));
+    let (_, still) = p.queue(M::GET, allowed(&fans[0]), &fans[0]).await;
+    assert_eq!(still["allowed"], true);
+
+    // Someone else's address is refused; an encoded '@' is still one's own.
+    let (s, body) = p.queue(M::GET, rank(&fans[1]), &fans[0]).await;
+    assert_eq!((s, code(&body)), (StatusCode::FORBIDDEN, "FORBIDDEN"));
+    let encoded = format!(
+        "/queues/{fid}/users/{}/rank",
+        fans[0].email.replace('@', "%40")
+    );
+    let (s, body) = p.queue(M::GET, encoded, &fans[0]).await;
+    assert_eq!((s, body["rank"].as_i64()), (StatusCode::OK, Some(-1)));
+    let (s, body) = p
+        .queue(
+            M::GET,
+            format!(
+                "/queues/{}/waiting-room/users/{}",
+                ulid_like(),
+                fans[0].email
+            ),
+            &fans[0],
+        )
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::NOT_FOUND, "FESTIVAL_NOT_FOUND")
+    );
+    let (s, _) = p.call(M::GET, &rank(&fans[0]), None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // Booking needs an admission.
+    let outsider = p.fan("outsider").await;
+    let day = json!({"festivalId": fid, "festivalDate": "2026-10-03"});
+    let (s, body) = p.book(&outsider, day.clone(), None).await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::FORBIDDEN, "QUEUE_ADMISSION_REQUIRED")
+    );
+
+    // Three tickets a day: the first three admitted fans get them, a retry books nothing more.
+    let (s, first) = p.book(&fans[0], day.clone(), Some("fan0-try")).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    assert_eq!(first["festivalName"], "대기열 테스트 축제");
+    assert_eq!(
+        (first["status"].as_str(), first["quantity"].as_u64()),
+        (Some("CONFIRMED"), Some(1))
+    );
+    let (s, retry) = p.book(&fans[0], day.clone(), Some("fan0-try")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(retry["reservationId"], first["reservationId"]);
+    let (s, body) = p
+        .book(
+            &fans[0],
+            json!({"festivalId": fid, "festivalDate": "2026-10-04"}),
+            Some("fan0-try"),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::BAD_REQUEST, "VALIDATION_FAILED")
+    );
+    let (s, body) = p.book(&fans[0], day.clone(), Some("fan0-other")).await;
+    assert_eq!((s, code(&body)), (StatusCode::CONFLICT, "ALREADY_RESERVED"));
+    assert_eq!(p.remaining(&fid, "2026-10-03").await, 2);
+
+    let (s, second) = p.book(&fans[1], day.clone(), None).await;
+    assert_eq!(s, StatusCode::CREATED, "{second}");
+    let (s, _) = p.book(&fans[2], day.clone(), None).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, body) = p.book(&fans[3], day.clone(), None).await;
+    assert_eq!((s, code(&body)), (StatusCode::CONFLICT, "SOLD_OUT"));
+    assert_eq!(p.remaining(&fid, "2026-10-03").await, 0);
+
+    // Bad bookings are 400s and take nothing.
+    for bad in [
+        json!({"festivalId": fid, "festivalDate": "2026-10-05"}),
+        json!({"festivalId": fid, "festivalDate": "2026-10-04", "quantity": 5}),
+        json!({"festivalId": fid, "festivalDate": "2026-10-04", "quantity": 0}),
+        json!({"festivalId": fid, "festivalDate": "next friday"}),
+        json!({"festivalId": fid}),
+    ] {
+        let (s, body) = p.book(&fans[3], bad.clone(), None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad} → {body}");
+    }
+    assert_eq!(p.remaining(&fid, "2026-10-04").await, 3);
+    let (s, _) = p
+        .book(
+            &fans[3],
+            json!({"festivalId": ulid_like(), "festivalDate": "2026-10-03"}),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Cancelling returns the ticket, once; another user cannot cancel it.
+    let second_id = second["reservationId"].as_str().unwrap();
+    let (s, body) = p
+        .call(
+            M::DELETE,
+            &format!("/reservations/{second_id}"),
+            Some(&fans[3].token),
+            None,
+        )
+        .await;
+    assert_eq!((s, code(&body)), (StatusCode::NOT_FOUND, "NOT_FOUND"));
+    for _ in 0..2 {
+        let (s, cancelled) = p
+            .call(
+                M::DELETE,
+                &format!("/reservations/{second_id}"),
+                Some(&fans[1].token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, cancelled["status"].as_str()),
+            (StatusCode::OK, Some("CANCELLED"))
+        );
+    }
+    assert_eq!(p.remaining(&fid, "2026-10-03").await, 1);
+    let (s, _) = p.book(&fans[3], day.clone(), None).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // The one who cancelled may book the date again.
+    let (s, body) = p.book(&fans[1], day.clone(), None).await;
+    assert_eq!((s, code(&body)), (StatusCode::CONFLICT, "SOLD_OUT"));
+
+    // Everyone sees only their own reservations, newest first.
+    let (s, mine) = p
+        .call(M::GET, "/reservations", Some(&fans[0].token), None)
+        .await;
+    assert_eq!(s, 200);
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["reservationId"], first["reservationId"]);
+    assert!(items[0].get("email").is_none(), "{mine}");
+    let (_, theirs) = p
+        .call(M::GET, "/reservations", Some(&fans[1].token), None)
+        .await;
+    assert_eq!(theirs["items"][0]["status"], "CANCELLED");
+    let (_, none) = p
+        .call(M::GET, "/reservations", Some(&outsider.token), None)
+        .await;
+    assert_eq!(none, json!({"items": [], "nextCursor": null}));
+
+    // Giving the admission up ends it; leaving the line is quiet when not in it.
+    let leave_proceed = format!("/queues/{fid}/users/{}/leave-proceed", fans[4].email);
+    let (s, _) = p.queue(M::DELETE, leave_proceed, &fans[4]).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, a) = p.queue(M::GET, allowed(&fans[4]), &fans[4]).await;
+    assert_eq!(a, json!({"allowed": false, "expiresAt": null}));
+    let leave = format!("/queues/{fid}/users/{}/leave", fans[4].email);
+    let (s, _) = p.queue(M::DELETE, leave, &fans[4]).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, body) = p
+        .book(
+            &fans[4],
+            json!({"festivalId": fid, "festivalDate": "2026-10-04"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::FORBIDDEN, "QUEUE_ADMISSION_REQUIRED")
+    );
+
+    // A waiting user can leave the line.
+    let late = p.fan("late").await;
+    let (_, r) = p.queue(M::GET, join(&late), &late).await;
+    if r["rank"].as_i64() != Some(-1) {
+        let (s, _) = p
+            .queue(
+                M::DELETE,
+                format!("/queues/{fid}/users/{}/leave", late.email),
+                &late,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, r) = p.queue(M::GET, rank(&late), &late).await;
+        assert_eq!(r["rank"], -1);
+    }
+
+    // Each confirmed booking and cancellation was published once.
+    if let Some(events) = &p.events {
+        let mine: Vec<ReservationEvent> = events
+            .events()
+            .into_iter()
+            .filter(|e| e.reservation().festival_id == fid)
+            .collect();
+        let confirmed = mine
+            .iter()
+            .filter(|e| matches!(e, ReservationEvent::Confirmed(_)))
+            .count();
+        let cancelled = mine
+            .iter()
+            .filter(|e| matches!(e, ReservationEvent::Cancelled(_)))
+            .count();
+        assert_eq!((confirmed, cancelled), (4, 1));
+    }
+}
+
+async fn documented(p: &Platform) {
+    let (_, doc) = p.call(Method::GET, "/openapi.json", None, None).await;
+    for (path, method) in [
+        ("/queues/{queue}/waiting-room/users/{email}", "get"),
+        ("/queues/{queue}/users/{email}/rank", "get"),
+        ("/queues/{queue}/users/{email}/allowed", "get"),
+        ("/queues/{queue}/users/{email}/leave", "delete"),
+        ("/queues/{queue}/users/{email}/leave-proceed", "delete"),
+        ("/reservations", "post"),
+        ("/reservations", "get"),
+        ("/reservations/{reservationId}", "delete"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+}
+
+#[tokio::test]
+async fn waiting_room_and_reservations_in_memory() {
+    let admin = unique("admin");
+    let p = start(&[
+        ("ADMIN_EMAILS", admin.clone()),
+        ("ADMIT_RATE_PER_SECOND", "1".into()),
+    ])
+    .await;
+    documented(&p).await;
+    rush(&p, &admin).await;
+}
+
+#[tokio::test]
+async fn waiting_room_and_reservations_on_redis_and_dynamodb() {
+    let (Ok(redis), Ok(_endpoint)) = (
+        std::env::var("REDIS_URL"),
+        std::env::var("AWS_ENDPOINT_URL"),
+    ) else {
+        assert!(
+            std::env::var("FESTA_REQUIRE_REAL").is_err(),
+            "REDIS_URL and AWS_ENDPOINT_URL are required"
+        );
+        eprintln!("skipped: set REDIS_URL and AWS_ENDPOINT_URL (scripts/test.sh does)");
+        return;
+    };
+    let admin = unique("admin");
+    let run = ulid_like();
+    let p = start(&[
+        ("ADMIN_EMAILS", admin.clone()),
+        ("ADMIT_RATE_PER_SECOND", "1".into()),
+        ("REDIS_URL", redis),
+        ("RECORDS_TABLE", format!("rush-records-{run}")),
+        ("SEARCH_TABLE", format!("rush-search-{run}")),
+    ])
+    .await;
+    rush(&p, &admin).await;
+}
