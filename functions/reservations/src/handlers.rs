@@ -68,7 +68,7 @@ pub async fn create_reservation(
     req: ApiRequest,
 ) -> AppResult<ApiResponse> {
     let caller = req.identity()?;
-    let key = idempotency_key(req.header("idempotency-key"))?;
+    let key = idempotency_key(req.ascii_header("idempotency-key")?)?;
     let reservation = state
         .reservations
         .book(caller, req.json()?, key.as_deref())

@@ -161,23 +161,24 @@ fn to_view(raw: RawView, festival_id: &str, chain: &str) -> LineView {
 }
 
 impl RedisWaitingRoom {
+    /// Runs the join script (`joining`) or the position script.
     async fn view(
         &self,
-        script: &Script,
-        with_seq: bool,
+        joining: bool,
         festival_id: &str,
         email: &str,
         now: DateTime<Utc>,
         chain: &str,
         policy: &AdmitPolicy,
     ) -> AppResult<LineView> {
+        let script = if joining { &self.join } else { &self.position };
         let mut invocation = script.prepare_invoke();
         invocation
             .key(key(festival_id, "line"))
             .key(key(festival_id, "admitted"))
             .key(key(festival_id, "lease"))
             .key(key(festival_id, "stats"));
-        if with_seq {
+        if joining {
             invocation.key(key(festival_id, "seq"));
         }
         invocation
@@ -204,7 +205,7 @@ impl WaitingRoom for RedisWaitingRoom {
         chain: &str,
         policy: &AdmitPolicy,
     ) -> AppResult<LineView> {
-        self.view(&self.join, true, festival_id, email, now, chain, policy)
+        self.view(true, festival_id, email, now, chain, policy)
             .await
     }
 
@@ -216,16 +217,8 @@ impl WaitingRoom for RedisWaitingRoom {
         chain: &str,
         policy: &AdmitPolicy,
     ) -> AppResult<LineView> {
-        self.view(
-            &self.position,
-            false,
-            festival_id,
-            email,
-            now,
-            chain,
-            policy,
-        )
-        .await
+        self.view(false, festival_id, email, now, chain, policy)
+            .await
     }
 
     async fn admission(

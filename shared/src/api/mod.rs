@@ -71,6 +71,17 @@ impl ApiRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// A header that must be visible ASCII when present: a value that is not is a 400, never
+    /// silently treated as absent.
+    pub fn ascii_header(&self, name: &str) -> AppResult<Option<&str>> {
+        match self.headers.get(name) {
+            None => Ok(None),
+            Some(value) => value.to_str().map(Some).map_err(|_| {
+                AppError::validation(format!("the {name} header must be visible ASCII text"))
+            }),
+        }
+    }
 }
 
 /// A response as a handler produces it.
