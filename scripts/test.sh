@@ -242,7 +242,8 @@ echo "redis-server pid $redis_pid on 127.0.0.1:$redis_port"
 moto_port=""
 for _ in 1 2 3; do
   port="$(free_port "$redis_port")"
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$tmpdir/moto.log" 2>&1 &
+  # One request at a time, so moto isolates transactions as DynamoDB does (see the script).
+  "$py" "$repo/scripts/moto_serial.py" 127.0.0.1 "$port" >"$tmpdir/moto.log" 2>&1 &
   moto_pid=$!
   if wait_ready moto_server "$moto_pid" "$tmpdir/moto.log" moto_ready "$port"; then
     moto_port="$port"

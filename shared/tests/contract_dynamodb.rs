@@ -3,6 +3,12 @@
 //!
 //! Without `AWS_ENDPOINT_URL` the cases are skipped, unless `FESTA_REQUIRE_REAL=1` (CI), which
 //! makes a missing endpoint a failure.
+//!
+//! The emulator must isolate transactions as DynamoDB does: moto's stock server runs requests
+//! on parallel threads without locking, and its TransactWriteItems, on a failed condition,
+//! puts back a copy of the whole table taken before, undoing what other requests wrote
+//! meanwhile. `scripts/test.sh` therefore runs moto one request at a time
+//! (`scripts/moto_serial.py`); the adapter's calls still interleave freely between requests.
 
 #![cfg(feature = "dynamodb")]
 
@@ -14,6 +20,8 @@ use tokio::sync::OnceCell;
 
 /// The table names of this run, created once and shared by every case.
 static TABLES: OnceCell<(String, String)> = OnceCell::const_new();
+/// The reservation cases' records table, apart from the others (see the module docs).
+static RESERVATION_TABLE: OnceCell<String> = OnceCell::const_new();
 
 /// Stores on this run's tables, or `None` (after a note) when no endpoint is configured.
 ///
@@ -52,8 +60,34 @@ async fn stores() -> Option<(DynamoRecords, DynamoSearchIndex)> {
     ))
 }
 
+/// A store on the reservation cases' own table, so the thousand-booking rush does not slow
+/// the other cases' table. The emulator must isolate transactions as DynamoDB does:
+/// `scripts/test.sh` runs moto one request at a time (`scripts/moto_serial.py`).
+async fn reservation_store() -> Option<DynamoRecords> {
+    stores().await?;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = Client::new(&config);
+    let table = RESERVATION_TABLE
+        .get_or_init(|| async {
+            let run = ulid::Ulid::generate().to_string().to_lowercase();
+            let records = format!("festa-contract-reservations-{run}");
+            ensure_tables(&client, &records, &format!("{records}-search"))
+                .await
+                .expect("create the reservation cases' tables");
+            records
+        })
+        .await;
+    Some(DynamoRecords::new(client, table.as_str()))
+}
+
 macro_rules! cases {
-    (records: [$($records:ident),* $(,)?], search: [$($search:ident),* $(,)?] $(,)?) => {
+    (
+        records: [$($records:ident),* $(,)?],
+        search: [$($search:ident),* $(,)?],
+        reservations: [$($reservations:ident),* $(,)?] $(,)?
+    ) => {
         $(
             #[tokio::test]
             async fn $records() {
@@ -66,6 +100,13 @@ macro_rules! cases {
             async fn $search() {
                 let Some((_, index)) = stores().await else { return };
                 contract::$search(&index).await;
+            }
+        )*
+        $(
+            #[tokio::test]
+            async fn $reservations() {
+                let Some(records) = reservation_store().await else { return };
+                contract::$reservations(&records).await;
             }
         )*
     };

@@ -6,7 +6,11 @@ mod contract;
 use festa::adapters::memory::{MemoryRecords, MemorySearchIndex};
 
 macro_rules! cases {
-    (records: [$($records:ident),* $(,)?], search: [$($search:ident),* $(,)?] $(,)?) => {
+    (
+        records: [$($records:ident),* $(,)?],
+        search: [$($search:ident),* $(,)?],
+        reservations: [$($reservations:ident),* $(,)?] $(,)?
+    ) => {
         $(
             #[tokio::test]
             async fn $records() {
@@ -17,6 +21,12 @@ macro_rules! cases {
             #[tokio::test]
             async fn $search() {
                 contract::$search(&MemorySearchIndex::new()).await;
+            }
+        )*
+        $(
+            #[tokio::test]
+            async fn $reservations() {
+                contract::$reservations(&MemoryRecords::new()).await;
             }
         )*
     };

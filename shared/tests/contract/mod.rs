@@ -29,17 +29,31 @@ macro_rules! all_cases {
                 add_postings_for_many_grams,
                 one_festival_has_one_signature_in_every_list,
             ],
+            reservations: [
+                book_takes_stock_and_lists_newest_first,
+                sold_out_when_fewer_remain_than_asked,
+                one_active_reservation_per_user_and_date,
+                idempotency_key_records_what_it_booked,
+                cancel_returns_stock_once,
+                concurrent_bookings_never_oversell,
+                concurrent_cancels_return_stock_once,
+            ],
         }
     };
 }
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use festa::error::AppError;
-use festa::model::{Account, AccountStatus, Festival, PendingConfirmation, Session, TicketStock};
+use festa::model::{
+    Account, AccountStatus, BookingRequest, Festival, PendingConfirmation, Reservation,
+    ReservationStatus, Session, TicketStock,
+};
 use festa::ports::{
-    AccountStore, FestivalStore, GramSignature, Posting, PostingBound, SearchIndex, SessionStore,
+    AccountStore, Booking, Cancellation, FestivalStore, GramSignature, IdempotentBooking, Posting,
+    PostingBound, ReservationStore, SearchIndex, SessionStore,
 };
 use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 use ulid::Ulid;
 
 // ---------------------------------------------------------------------------------------------
@@ -768,4 +782,676 @@ pub async fn one_festival_has_one_signature_in_every_list(index: &dyn SearchInde
     assert_eq!(first, expected);
     assert_eq!(second, expected);
     assert_eq!(first[0].signature, second[0].signature);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReservationStore
+//
+// Every case creates its own festival (so its stock is its own) and books for fresh e-mail
+// addresses; the store is used both as `FestivalStore` (to create festivals and read live
+// stock) and as `ReservationStore`.
+
+/// A festival with one date per entry of `remaining` (from 2026-10-30), each holding that many
+/// tickets of a larger total.
+fn stocked_festival(remaining: &[u32]) -> Festival {
+    let mut f = festival(&unique(), remaining.len() as u32);
+    for (stock, &left) in f.tickets.iter_mut().zip(remaining) {
+        stock.total = left + 7;
+        stock.remaining = left;
+    }
+    f
+}
+
+fn booking_of(f: &Festival, email: &str, day: NaiveDate, quantity: u32) -> Reservation {
+    Reservation {
+        reservation_id: unique(),
+        email: email.to_string(),
+        festival_id: f.festival_id.clone(),
+        festival_name: f.name.clone(),
+        festival_date: day,
+        quantity,
+        status: ReservationStatus::Confirmed,
+        created_at: now(),
+    }
+}
+
+/// The live remaining count of every date of the festival, in date order.
+async fn remaining<S: FestivalStore + ?Sized>(store: &S, festival_id: &str) -> Vec<u32> {
+    store
+        .get_festival(festival_id)
+        .await
+        .unwrap()
+        .expect("the festival exists")
+        .tickets
+        .iter()
+        .map(|t| t.remaining)
+        .collect()
+}
+
+/// When a booking's idempotency key is not the point of the case.
+fn no_key_until() -> DateTime<Utc> {
+    now() + Duration::hours(24)
+}
+
+fn cancelled(r: &Reservation) -> Reservation {
+    Reservation {
+        status: ReservationStatus::Cancelled,
+        ..r.clone()
+    }
+}
+
+pub async fn book_takes_stock_and_lists_newest_first<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[50, 40, 30, 20, 10]);
+    let g = stocked_festival(&[5]);
+    store.create_festival(&f).await.unwrap();
+    store.create_festival(&g).await.unwrap();
+    let email = unique_email();
+    // Ids from one generator rise strictly, so they are in booking order even within a
+    // millisecond.
+    let mut ids = ulid::Generator::new();
+    let t0 = now();
+    let mut mine: Vec<Reservation> = f
+        .tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Reservation {
+            reservation_id: ids.generate().unwrap().to_string(),
+            created_at: t0 + Duration::milliseconds(i as i64 * 1_001) + Duration::nanoseconds(7),
+            ..booking_of(&f, &email, t.date, i as u32 % 4 + 1)
+        })
+        .collect();
+    mine.push(Reservation {
+        reservation_id: ids.generate().unwrap().to_string(),
+        ..booking_of(&g, &email, g.tickets[0].date, 2)
+    });
+    for r in &mine {
+        assert_eq!(
+            store.book(r, None, no_key_until()).await.unwrap(),
+            Booking::Confirmed
+        );
+    }
+
+    // Each date lost exactly what was booked on it; totals do not move.
+    let live = store.get_festival(&f.festival_id).await.unwrap().unwrap();
+    for (i, (before, after)) in f.tickets.iter().zip(&live.tickets).enumerate() {
+        assert_eq!(after.date, before.date);
+        assert_eq!(after.total, before.total);
+        assert_eq!(
+            after.remaining,
+            before.remaining - mine[i].quantity,
+            "{}",
+            after.date
+        );
+    }
+    assert_eq!(remaining(store, &g.festival_id).await, vec![3]);
+
+    // Every field round-trips, the creation time to the nanosecond.
+    for r in &mine {
+        assert_eq!(
+            store
+                .get_reservation(&email, &r.reservation_id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(r)
+        );
+    }
+    assert_eq!(
+        store.get_reservation(&email, &unique()).await.unwrap(),
+        None
+    );
+
+    // Newest first, across festivals, paged with `before`.
+    let newest_first: Vec<Reservation> = mine.iter().rev().cloned().collect();
+    let all = store.list_reservations(&email, None, 100).await.unwrap();
+    assert_eq!(all, newest_first);
+    let page1 = store.list_reservations(&email, None, 2).await.unwrap();
+    assert_eq!(page1, newest_first[0..2]);
+    let page2 = store
+        .list_reservations(&email, Some(&page1[1].reservation_id), 2)
+        .await
+        .unwrap();
+    assert_eq!(page2, newest_first[2..4]);
+    let page3 = store
+        .list_reservations(&email, Some(&page2[1].reservation_id), 5)
+        .await
+        .unwrap();
+    assert_eq!(page3, newest_first[4..6]);
+    assert_eq!(
+        store
+            .list_reservations(&email, Some(&newest_first[5].reservation_id), 5)
+            .await
+            .unwrap(),
+        Vec::<Reservation>::new()
+    );
+    // `before` need not name a reservation of the holder's.
+    let after_all = format!("{}~", newest_first[0].reservation_id);
+    assert_eq!(
+        store
+            .list_reservations(&email, Some(&after_all), 3)
+            .await
+            .unwrap(),
+        newest_first[0..3]
+    );
+    assert_eq!(
+        store.list_reservations(&email, None, 0).await.unwrap(),
+        Vec::<Reservation>::new()
+    );
+
+    // Another holder sees none of it.
+    let other = unique_email();
+    assert_eq!(
+        store.list_reservations(&other, None, 100).await.unwrap(),
+        Vec::<Reservation>::new()
+    );
+    for r in &mine {
+        assert_eq!(
+            store
+                .get_reservation(&other, &r.reservation_id)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+}
+
+pub async fn sold_out_when_fewer_remain_than_asked<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[3, 5]);
+    store.create_festival(&f).await.unwrap();
+    let (day0, day1) = (f.tickets[0].date, f.tickets[1].date);
+    let (a, b, c) = (unique_email(), unique_email(), unique_email());
+
+    let too_many = booking_of(&f, &a, day0, 4);
+    let err = store
+        .book(&too_many, None, no_key_until())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::SoldOut), "{err:?}");
+    assert_eq!(remaining(store, &f.festival_id).await, vec![3, 5]);
+    // A refused booking leaves nothing behind: no reservation, no guard.
+    assert_eq!(
+        store
+            .get_reservation(&a, &too_many.reservation_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.list_reservations(&a, None, 10).await.unwrap(),
+        Vec::<Reservation>::new()
+    );
+
+    // Exactly what remains can be booked, and then nothing more.
+    let all_left = booking_of(&f, &b, day0, 3);
+    assert_eq!(
+        store.book(&all_left, None, no_key_until()).await.unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![0, 5]);
+    let err = store
+        .book(&booking_of(&f, &c, day0, 1), None, no_key_until())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::SoldOut), "{err:?}");
+    assert_eq!(remaining(store, &f.festival_id).await, vec![0, 5]);
+
+    // A date the festival does not have, and a festival that does not exist, have no stock.
+    let err = store
+        .book(
+            &booking_of(&f, &c, date(2027, 1, 1), 1),
+            None,
+            no_key_until(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::SoldOut), "{err:?}");
+    let ghost = stocked_festival(&[9]);
+    let err = store
+        .book(&booking_of(&ghost, &c, day0, 1), None, no_key_until())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::SoldOut), "{err:?}");
+
+    // The refused holder can still book what is there.
+    assert_eq!(
+        store
+            .book(&booking_of(&f, &a, day1, 4), None, no_key_until())
+            .await
+            .unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![0, 1]);
+}
+
+pub async fn one_active_reservation_per_user_and_date<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[10, 10]);
+    let g = stocked_festival(&[10]);
+    store.create_festival(&f).await.unwrap();
+    store.create_festival(&g).await.unwrap();
+    let (day0, day1) = (f.tickets[0].date, f.tickets[1].date);
+    let email = unique_email();
+
+    let first = booking_of(&f, &email, day0, 1);
+    assert_eq!(
+        store.book(&first, None, no_key_until()).await.unwrap(),
+        Booking::Confirmed
+    );
+    let second = booking_of(&f, &email, day0, 2);
+    let err = store.book(&second, None, no_key_until()).await.unwrap_err();
+    assert!(matches!(err, AppError::AlreadyReserved), "{err:?}");
+    assert_eq!(remaining(store, &f.festival_id).await, vec![9, 10]);
+    assert_eq!(
+        store
+            .get_reservation(&email, &second.reservation_id)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Another date, the same date of another festival, and another holder are all fine.
+    let other_day = booking_of(&f, &email, day1, 2);
+    assert_eq!(
+        store.book(&other_day, None, no_key_until()).await.unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(
+        store
+            .book(&booking_of(&g, &email, day0, 1), None, no_key_until())
+            .await
+            .unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(
+        store
+            .book(
+                &booking_of(&f, &unique_email(), day0, 4),
+                None,
+                no_key_until()
+            )
+            .await
+            .unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![5, 8]);
+
+    // Once cancelled, the date is free again for its holder.
+    assert_eq!(
+        store
+            .cancel(&email, &first.reservation_id, now())
+            .await
+            .unwrap(),
+        Some(Cancellation::Cancelled(cancelled(&first)))
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![6, 8]);
+    let again = booking_of(&f, &email, day0, 3);
+    assert_eq!(
+        store.book(&again, None, no_key_until()).await.unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![3, 8]);
+    let err = store
+        .book(&booking_of(&f, &email, day0, 1), None, no_key_until())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::AlreadyReserved), "{err:?}");
+    assert_eq!(remaining(store, &f.festival_id).await, vec![3, 8]);
+}
+
+pub async fn idempotency_key_records_what_it_booked<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[10, 10, 10]);
+    store.create_festival(&f).await.unwrap();
+    let (day0, day1) = (f.tickets[0].date, f.tickets[1].date);
+    let email = unique_email();
+    let key = format!("key-{}", unique());
+    let t0 = now();
+    let lapses = t0 + Duration::minutes(10);
+
+    let first = Reservation {
+        created_at: t0,
+        ..booking_of(&f, &email, day0, 2)
+    };
+    assert_eq!(
+        store.book(&first, Some(&key), lapses).await.unwrap(),
+        Booking::Confirmed
+    );
+    let used = IdempotentBooking {
+        reservation_id: first.reservation_id.clone(),
+        request: BookingRequest {
+            festival_id: f.festival_id.clone(),
+            festival_date: day0,
+            quantity: 2,
+        },
+    };
+    assert_eq!(
+        store.idempotent_booking(&email, &key, t0).await.unwrap(),
+        Some(used.clone())
+    );
+    assert_eq!(
+        store
+            .idempotent_booking(&email, &key, t0 + Duration::minutes(9))
+            .await
+            .unwrap(),
+        Some(used.clone())
+    );
+    // Keys belong to their holder.
+    assert_eq!(
+        store
+            .idempotent_booking(&unique_email(), &key, t0)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .idempotent_booking(&email, &format!("{key}-other"), t0)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A retry with the same key books nothing, whatever it asks for.
+    let retry = Reservation {
+        created_at: t0 + Duration::seconds(1),
+        ..booking_of(&f, &email, day0, 2)
+    };
+    assert_eq!(
+        store.book(&retry, Some(&key), lapses).await.unwrap(),
+        Booking::KeyUsed(used.clone())
+    );
+    let different = Reservation {
+        created_at: t0 + Duration::seconds(2),
+        ..booking_of(&f, &email, day1, 1)
+    };
+    assert_eq!(
+        store.book(&different, Some(&key), lapses).await.unwrap(),
+        Booking::KeyUsed(used.clone())
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![8, 10, 10]);
+    for r in [&retry, &different] {
+        assert_eq!(
+            store
+                .get_reservation(&email, &r.reservation_id)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    assert_eq!(
+        store.list_reservations(&email, None, 10).await.unwrap(),
+        vec![first.clone()]
+    );
+
+    // Another holder may use the same key.
+    let stranger = unique_email();
+    assert_eq!(
+        store
+            .book(
+                &Reservation {
+                    created_at: t0,
+                    ..booking_of(&f, &stranger, day0, 1)
+                },
+                Some(&key),
+                lapses,
+            )
+            .await
+            .unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![7, 10, 10]);
+
+    // Once lapsed, the key is forgotten and may book again.
+    let later = t0 + Duration::minutes(11);
+    assert_eq!(
+        store.idempotent_booking(&email, &key, later).await.unwrap(),
+        None
+    );
+    let reused = Reservation {
+        created_at: later,
+        ..booking_of(&f, &email, day1, 3)
+    };
+    assert_eq!(
+        store
+            .book(&reused, Some(&key), later + Duration::minutes(10))
+            .await
+            .unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(
+        store.idempotent_booking(&email, &key, later).await.unwrap(),
+        Some(IdempotentBooking {
+            reservation_id: reused.reservation_id.clone(),
+            request: BookingRequest {
+                festival_id: f.festival_id.clone(),
+                festival_date: day1,
+                quantity: 3,
+            },
+        })
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![7, 7, 10]);
+
+    // Retries racing with one key: one books, the others learn what it booked.
+    let day2 = f.tickets[2].date;
+    let raced = format!("key-{}", unique());
+    let attempts: Vec<Reservation> = (0..5)
+        .map(|_| Reservation {
+            created_at: later,
+            ..booking_of(&f, &email, day2, 1)
+        })
+        .collect();
+    let outcomes = join_all(
+        attempts
+            .iter()
+            .map(|r| store.book(r, Some(&raced), later + Duration::minutes(10))),
+    )
+    .await;
+    let winners: Vec<&Reservation> = attempts
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| matches!(o, Ok(Booking::Confirmed)))
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    let won = IdempotentBooking {
+        reservation_id: winners[0].reservation_id.clone(),
+        request: BookingRequest {
+            festival_id: f.festival_id.clone(),
+            festival_date: day2,
+            quantity: 1,
+        },
+    };
+    for outcome in outcomes {
+        match outcome.unwrap() {
+            Booking::Confirmed => {}
+            Booking::KeyUsed(used) => assert_eq!(used, won),
+        }
+    }
+    assert_eq!(remaining(store, &f.festival_id).await, vec![7, 7, 9]);
+}
+
+pub async fn cancel_returns_stock_once<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[10]);
+    store.create_festival(&f).await.unwrap();
+    let email = unique_email();
+    let r = booking_of(&f, &email, f.tickets[0].date, 3);
+    assert_eq!(
+        store.book(&r, None, no_key_until()).await.unwrap(),
+        Booking::Confirmed
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![7]);
+
+    // Only the holder can cancel, and only what exists.
+    assert_eq!(
+        store
+            .cancel(&unique_email(), &r.reservation_id, now())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.cancel(&email, &unique(), now()).await.unwrap(), None);
+    assert_eq!(remaining(store, &f.festival_id).await, vec![7]);
+    assert_eq!(
+        store
+            .get_reservation(&email, &r.reservation_id)
+            .await
+            .unwrap(),
+        Some(r.clone())
+    );
+
+    let expected = cancelled(&r);
+    assert_eq!(
+        store
+            .cancel(&email, &r.reservation_id, now())
+            .await
+            .unwrap(),
+        Some(Cancellation::Cancelled(expected.clone()))
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![10]);
+    assert_eq!(
+        store
+            .get_reservation(&email, &r.reservation_id)
+            .await
+            .unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store.list_reservations(&email, None, 10).await.unwrap(),
+        vec![expected.clone()]
+    );
+
+    // Again: nothing changes.
+    assert_eq!(
+        store
+            .cancel(&email, &r.reservation_id, now())
+            .await
+            .unwrap(),
+        Some(Cancellation::AlreadyCancelled(expected.clone()))
+    );
+    assert_eq!(remaining(store, &f.festival_id).await, vec![10]);
+}
+
+/// Tickets of the rush date, and how many different users rush for them.
+const RUSH_TICKETS: u32 = 100;
+const RUSH_USERS: usize = 1_000;
+
+pub async fn concurrent_bookings_never_oversell<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[RUSH_TICKETS, 20]);
+    store.create_festival(&f).await.unwrap();
+    let day = f.tickets[0].date;
+    let rush: Vec<Reservation> = (0..RUSH_USERS)
+        .map(|_| booking_of(&f, &unique_email(), day, 1))
+        .collect();
+
+    // All at once, each with its holder's own idempotency key as a real request carries.
+    let started = std::time::Instant::now();
+    let outcomes = join_all(
+        rush.iter()
+            .map(|r| store.book(r, Some("rush"), no_key_until())),
+    )
+    .await;
+    let took = started.elapsed();
+    eprintln!(
+        "concurrent_bookings_never_oversell: {RUSH_USERS} concurrent bookings took {took:.2?}"
+    );
+
+    let mut confirmed = Vec::new();
+    let mut sold_out = Vec::new();
+    for (r, outcome) in rush.iter().zip(outcomes) {
+        match outcome {
+            Ok(Booking::Confirmed) => confirmed.push(r),
+            Err(AppError::SoldOut) => sold_out.push(r),
+            other => panic!("unexpected booking outcome {other:?}"),
+        }
+    }
+    assert_eq!(confirmed.len(), RUSH_TICKETS as usize);
+    assert_eq!(sold_out.len(), RUSH_USERS - RUSH_TICKETS as usize);
+    assert_eq!(remaining(store, &f.festival_id).await, vec![0, 20]);
+
+    // What is stored matches the answers: the winners hold the tickets, the losers nothing.
+    let confirmed = &confirmed;
+    let stored: Vec<(bool, Option<Reservation>)> = stream::iter(&rush)
+        .map(|r| async move {
+            let found = store
+                .get_reservation(&r.email, &r.reservation_id)
+                .await
+                .unwrap();
+            (confirmed.contains(&r), found)
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let mut held = 0;
+    for (won, found) in stored {
+        match (won, found) {
+            (true, Some(found)) => {
+                assert_eq!(found.status, ReservationStatus::Confirmed);
+                held += found.quantity;
+            }
+            (false, None) => {}
+            (won, found) => panic!("confirmed={won} but stored {found:?}"),
+        }
+    }
+    assert_eq!(held, RUSH_TICKETS);
+}
+
+pub async fn concurrent_cancels_return_stock_once<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[10]);
+    store.create_festival(&f).await.unwrap();
+    let day = f.tickets[0].date;
+    let held: Vec<Reservation> = (0..5)
+        .map(|_| booking_of(&f, &unique_email(), day, 2))
+        .collect();
+    for r in &held {
+        assert_eq!(
+            store.book(r, None, no_key_until()).await.unwrap(),
+            Booking::Confirmed
+        );
+    }
+    assert_eq!(remaining(store, &f.festival_id).await, vec![0]);
+
+    // Two cancellations of each reservation, all at once.
+    let at = now();
+    let outcomes = join_all(held.iter().map(|r| async move {
+        let (a, b) = tokio::join!(
+            store.cancel(&r.email, &r.reservation_id, at),
+            store.cancel(&r.email, &r.reservation_id, at),
+        );
+        (r, a.unwrap(), b.unwrap())
+    }))
+    .await;
+    for (r, a, b) in outcomes {
+        let expected = cancelled(r);
+        let mut got = [a, b];
+        got.sort_by_key(|c| matches!(c, Some(Cancellation::AlreadyCancelled(_))));
+        assert_eq!(
+            got,
+            [
+                Some(Cancellation::Cancelled(expected.clone())),
+                Some(Cancellation::AlreadyCancelled(expected)),
+            ],
+            "{}",
+            r.reservation_id
+        );
+    }
+    assert_eq!(remaining(store, &f.festival_id).await, vec![10]);
 }

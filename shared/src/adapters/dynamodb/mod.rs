@@ -1,5 +1,5 @@
-//! DynamoDB adapters: the single-table records store (accounts, sessions, festivals and their
-//! ticket stock) and the n-gram search index.
+//! DynamoDB adapters: the single-table records store (accounts, sessions, festivals, their
+//! ticket stock and reservations) and the n-gram search index.
 //!
 //! The item layout is described in `docs/deployment-contract.md` (tables) and below; the
 //! semantics match the in-memory adapters exactly, which the contract suite in
@@ -13,6 +13,9 @@
 //! | session | `USER#<email>` | `SESSION#<sessionId>` |
 //! | festival | `FESTIVAL#<id>` | `META` (gsi1pk `FESTIVALS`, gsi1sk `<id>`) |
 //! | ticket stock | `FESTIVAL#<id>` | `STOCK#<YYYY-MM-DD>` |
+//! | reservation | `USER#<email>` | `RESERVATION#<id>` (gsi1pk `RESERVED#<festivalId>#<date>` while confirmed) |
+//! | one-per-date guard | `USER#<email>` | `GUARD#<festivalId>#<date>` |
+//! | idempotency key | `USER#<email>` | `IDEMPOTENCY#<key>` (`ttl`) |
 //!
 //! Search table: pk `<gram>`, sk `<festivalId>`.
 

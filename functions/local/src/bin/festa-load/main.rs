@@ -1,7 +1,13 @@
+//! Load tests of the local platform.
+//!
+//! `festa-load rush`: the original waiting-room scenario (see `rush.rs`).
+//!
 //! `festa-load search`: seeds a catalogue into an in-process local platform, then measures
 //! `GET /festivals/search` over HTTP: first every distinct query once (answered by the n-gram
 //! index), then a fixed number of repeated queries (answered by the cache: in process by
 //! default, Redis when `REDIS_URL` is set). Prints throughput and latency percentiles.
+
+mod rush;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,9 +103,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                         .value_parser(clap::value_parser!(usize)),
                 ),
         )
+        .subcommand(rush::command())
         .get_matches();
-    let Some(("search", args)) = args.subcommand() else {
-        unreachable!("subcommand required")
+    let args = match args.subcommand() {
+        Some(("rush", args)) => return rush::run(args).await,
+        Some(("search", args)) => args,
+        _ => unreachable!("subcommand required"),
     };
     let festivals = *args.get_one::<usize>("festivals").unwrap();
     let queries = *args.get_one::<usize>("queries").unwrap();
