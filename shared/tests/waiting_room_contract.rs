@@ -505,6 +505,40 @@ async fn admissions_never_exceed_the_rate(room: Arc<dyn WaitingRoom>, run: &str)
     assert_eq!(room.admission(&f, &users[100], end).await.unwrap(), None);
 }
 
+async fn late_ticks_still_average_the_rate(room: Arc<dyn WaitingRoom>, run: &str) {
+    // SQS delays are whole seconds and Lambda polling adds more, so ticks come late; the
+    // bucket keeps what accrued meanwhile (up to two seconds' worth), so the rate holds.
+    let f = line(run, "late");
+    // A lease long enough to survive the minute's pause below.
+    let policy = AdmitPolicy {
+        lease_ttl: std::time::Duration::from_secs(120),
+        ..AdmitPolicy::at_rate(10)
+    };
+    let t0 = base();
+    let users: Vec<String> = (0..200).map(user).collect();
+    let mut tick = join_all_in_order(room.as_ref(), &f, &users, t0, "chain-l", &policy).await;
+    let mut per_tick = Vec::new();
+    for i in 0..10i64 {
+        let outcome = room
+            .admit(&tick, t0 + ms(i * 1_300), &policy)
+            .await
+            .unwrap();
+        let TickOutcome::Continue { admitted, next } = outcome else {
+            panic!("the line drained early");
+        };
+        per_tick.push(admitted);
+        tick = next;
+    }
+    // 10 at once, then 13 for every 1.3 s: exactly the rate over the 11.7 s since.
+    assert_eq!(per_tick, [10, 13, 13, 13, 13, 13, 13, 13, 13, 13]);
+    // After a long pause the catch-up is capped at two seconds' worth.
+    let outcome = room.admit(&tick, t0 + secs(60), &policy).await.unwrap();
+    assert!(
+        matches!(outcome, TickOutcome::Continue { admitted: 20, .. }),
+        "{outcome:?}"
+    );
+}
+
 async fn drained_line_ends_the_chain(room: Arc<dyn WaitingRoom>, run: &str) {
     let room = room.as_ref();
     let f = line(run, "drained");
@@ -821,6 +855,7 @@ contract!(
     exactly_one_chain_starts,
     stale_and_duplicate_ticks_are_dropped,
     admissions_never_exceed_the_rate,
+    late_ticks_still_average_the_rate,
     drained_line_ends_the_chain,
     a_lost_tick_is_recovered_after_the_lease,
     leave_and_give_up,

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use festa::adapters::dynamodb::DynamoRecords;
 use festa::adapters::sqs_ticks::SqsTicks;
 use festa::adapters::system::{RandomIds, SystemClock};
-use festa::config::Config;
+use festa::config::{CacheTarget, Config};
 use festa::ports::{AdmitPolicy, AdmitTicks, Clock};
 use festa::services::directory::FestivalDirectory;
 use festa::services::queue::{Admitter, Queue};
@@ -25,6 +25,12 @@ impl QueueState {
         let aws = festa::adapters::aws::load().await;
         let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
         let queue_url = Config::require(&config.admit_queue_url, "ADMIT_QUEUE_URL")?;
+        if config.cache == CacheTarget::InProcess {
+            // An in-process line would be private to one Lambda instance: refuse to start.
+            return Err(festa::AppError::internal(
+                "the waiting room needs Redis: set REDIS_URL or CACHE_REPLICATION_GROUP_ID",
+            ));
+        }
         let room = festa::wiring::waiting_room(&config).await?;
         let ticks: Arc<dyn AdmitTicks> =
             Arc::new(SqsTicks::new(festa::adapters::aws::sqs(&aws), queue_url));

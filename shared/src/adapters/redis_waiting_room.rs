@@ -60,7 +60,7 @@ return view(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
 const ADMIT_LUA: &str = r#"
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-1, 0} end
 local now, rate = tonumber(ARGV[3]), tonumber(ARGV[4])
-local burst = rate
+local burst = rate * 2
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local s = redis.call('HMGET', KEYS[4], 'tokens', 'refilledMs', 'lastTickMs', 'rate')
 local tokens = tonumber(s[1])
@@ -68,7 +68,7 @@ if tokens then
   local elapsed = math.max(0, now - tonumber(s[2]))
   tokens = math.min(burst, tokens + elapsed * rate / 1000)
 else
-  tokens = burst
+  tokens = rate
 end
 local admitted = 0
 local n = math.floor(tokens)
@@ -79,7 +79,7 @@ if n > 0 then
     redis.call('ZADD', KEYS[2], until_ms, popped[i])
     admitted = admitted + 1
   end
-  if admitted > 0 then redis.call('PEXPIREAT', KEYS[2], until_ms) end
+  if admitted > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
 end
 tokens = tokens - admitted
 local waiting = redis.call('ZCARD', KEYS[1])

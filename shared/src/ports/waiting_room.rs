@@ -21,7 +21,9 @@ pub struct AdmitTick {
 /// How fast and for how long the admitter lets people in; configured per deployment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdmitPolicy {
-    /// Admissions per second per festival; also the most one tick may admit.
+    /// Admissions per second per festival, through a token bucket that starts with one
+    /// second's worth and holds at most two: by any time `t` after a chain starts, at most
+    /// `rate × (t + 1)` people have been admitted, and late ticks still average the rate.
     pub rate_per_second: u32,
     /// How long an admission lasts.
     pub admission_ttl: Duration,

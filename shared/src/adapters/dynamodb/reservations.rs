@@ -283,18 +283,21 @@ impl ReservationStore for DynamoRecords {
         };
         let failed =
             |i: usize| codes.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed");
+        // With a key, a refusal of any kind may be a concurrent retry's success (its key item
+        // in flight or written), so the key decides first.
+        if let Some(key) = idempotency_key {
+            if let Some(used) = self.idempotent_booking(&r.email, key, r.created_at).await? {
+                return Ok(Booking::KeyUsed(used));
+            }
+        }
         if codes.iter().all(Option::is_none) {
             // No per-item reasons (some emulators omit them): find out by reading.
-            return self.diagnose_booking(r, idempotency_key).await;
+            return self.diagnose_booking(r, None).await;
         }
         if failed(3) {
-            let key = idempotency_key.unwrap_or_default();
-            return match self.idempotent_booking(&r.email, key, r.created_at).await? {
-                Some(used) => Ok(Booking::KeyUsed(used)),
-                None => Err(AppError::internal(
-                    "idempotency key vanished after a conflict",
-                )),
-            };
+            return Err(AppError::internal(
+                "idempotency key vanished after a conflict",
+            ));
         }
         if failed(2) {
             return Err(AppError::AlreadyReserved);

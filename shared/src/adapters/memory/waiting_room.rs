@@ -92,9 +92,10 @@ fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
 }
 
-/// The most a tick may admit: one second's worth at the configured rate.
+/// The most tokens the bucket holds: two seconds' worth, so ticks that SQS delivers a little
+/// late (delays are whole seconds, plus polling) still average the configured rate.
 fn burst(policy: &AdmitPolicy) -> f64 {
-    f64::from(policy.rate_per_second)
+    2.0 * f64::from(policy.rate_per_second)
 }
 
 #[async_trait]
@@ -192,7 +193,8 @@ impl WaitingRoom for MemoryWaitingRoom {
                 let elapsed = (now - line.refilled_ms).max(0) as f64;
                 (tokens + elapsed * rate / 1000.0).min(burst)
             }
-            None => burst,
+            // A new bucket holds one second's worth: the first tick admits at the rate.
+            None => rate,
         };
         let until = now + millis(policy.admission_ttl);
         let mut admitted = 0u64;
