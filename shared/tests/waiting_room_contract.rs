@@ -539,6 +539,35 @@ async fn late_ticks_still_average_the_rate(room: Arc<dyn WaitingRoom>, run: &str
     );
 }
 
+async fn a_released_chain_ends_at_once(room: Arc<dyn WaitingRoom>, run: &str) {
+    let room = room.as_ref();
+    let f = line(run, "release");
+    let policy = AdmitPolicy::at_rate(1);
+    let t0 = base();
+    let users: Vec<String> = (0..3).map(user).collect();
+    let tick = join_all_in_order(room, &f, &users, t0, "chain-x", &policy).await;
+    let next = continued(room.admit(&tick, t0, &policy).await.unwrap(), &tick, 1);
+    // Releasing with a tick that does not hold the lease changes nothing.
+    room.release_chain(&tick).await.unwrap();
+    room.release_chain(&next_of(&next)).await.unwrap();
+    let seen = room
+        .position(&f, &users[1], t0, "chain-y", &policy)
+        .await
+        .unwrap();
+    assert_eq!(seen.started_chain, None);
+    // Released by its holder, the chain is over: its tick is stale, a poll starts another.
+    room.release_chain(&next).await.unwrap();
+    assert_eq!(
+        room.admit(&next, t0 + secs(1), &policy).await.unwrap(),
+        TickOutcome::Stale
+    );
+    let seen = room
+        .position(&f, &users[1], t0 + secs(1), "chain-z", &policy)
+        .await
+        .unwrap();
+    assert_eq!(seen.started_chain, Some(first_tick(&f, "chain-z")));
+}
+
 async fn drained_line_ends_the_chain(room: Arc<dyn WaitingRoom>, run: &str) {
     let room = room.as_ref();
     let f = line(run, "drained");
@@ -856,6 +885,7 @@ contract!(
     stale_and_duplicate_ticks_are_dropped,
     admissions_never_exceed_the_rate,
     late_ticks_still_average_the_rate,
+    a_released_chain_ends_at_once,
     drained_line_ends_the_chain,
     a_lost_tick_is_recovered_after_the_lease,
     leave_and_give_up,

@@ -103,6 +103,12 @@ end
 return {admitted, waiting}
 "#;
 
+/// KEYS: lease. ARGV: chain:tick. Deletes the lease only if that tick still holds it.
+const RELEASE_LUA: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
 /// Waiting lines in Redis.
 #[derive(Clone)]
 pub struct RedisWaitingRoom {
@@ -110,6 +116,7 @@ pub struct RedisWaitingRoom {
     join: Script,
     position: Script,
     admit: Script,
+    release: Script,
 }
 
 impl RedisWaitingRoom {
@@ -120,6 +127,7 @@ impl RedisWaitingRoom {
             join: Script::new(&format!("{VIEW_LUA}\n{JOIN_LUA}")),
             position: Script::new(&format!("{VIEW_LUA}\n{POSITION_LUA}")),
             admit: Script::new(ADMIT_LUA),
+            release: Script::new(RELEASE_LUA),
         }
     }
 }
@@ -258,6 +266,17 @@ impl WaitingRoom for RedisWaitingRoom {
             .query_async::<()>(&mut conn)
             .await
             .map_err(redis_error("ZREM"))
+    }
+
+    async fn release_chain(&self, next: &AdmitTick) -> AppResult<()> {
+        let mut conn = self.conn.clone();
+        self.release
+            .key(key(&next.festival_id, "lease"))
+            .arg(format!("{}:{}", next.chain, next.tick))
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map_err(redis_error("release"))?;
+        Ok(())
     }
 
     async fn admit(

@@ -133,6 +133,11 @@ pub trait WaitingRoom: Send + Sync {
         now: DateTime<Utc>,
         policy: &AdmitPolicy,
     ) -> AppResult<TickOutcome>;
+
+    /// Releases the festival's lease if `next` still holds it, so a chain whose next tick could
+    /// not be scheduled ends at once and the next join or poll starts a new one, instead of
+    /// the line waiting for the lease to lapse. A no-op once the chain moved on.
+    async fn release_chain(&self, next: &AdmitTick) -> AppResult<()>;
 }
 
 /// Delivers admitter ticks after a delay (SQS in AWS, an in-process timer locally).

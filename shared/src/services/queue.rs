@@ -193,7 +193,14 @@ impl Admitter {
         match &outcome {
             TickOutcome::Continue { admitted, next } => {
                 tracing::info!(festival = %tick.festival_id, admitted, tick = tick.tick, "admitted");
-                self.ticks.schedule(next, self.policy.tick_interval).await?;
+                if let Err(err) = self.ticks.schedule(next, self.policy.tick_interval).await {
+                    // A redelivery of this tick would be stale, so it cannot continue the
+                    // chain: end it now, and the next join or poll starts a new one.
+                    if let Err(release) = self.room.release_chain(next).await {
+                        tracing::error!(error = %release, "could not release the admitter lease");
+                    }
+                    return Err(err);
+                }
             }
             TickOutcome::Drained { admitted } => {
                 tracing::info!(festival = %tick.festival_id, admitted, "line drained; chain ends");
@@ -235,6 +242,52 @@ mod tests {
         assert_eq!((slow.eta_seconds, slow.poll_after_ms), (200, 30_000));
         let out = status(&view(None, None), &policy);
         assert_eq!((out.rank, out.eta_seconds, out.poll_after_ms), (-1, 0, 0));
+    }
+
+    /// Ticks that cannot be scheduled, like an SQS outage.
+    struct Unschedulable;
+
+    #[async_trait::async_trait]
+    impl AdmitTicks for Unschedulable {
+        async fn schedule(&self, _tick: &AdmitTick, _delay: Duration) -> AppResult<()> {
+            Err(AppError::internal("SQS is down"))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tick_that_cannot_be_scheduled_ends_its_chain_for_the_next_poll_to_restart() {
+        use crate::adapters::memory::MemoryWaitingRoom;
+        use crate::adapters::system::SystemClock;
+        let room: Arc<dyn WaitingRoom> = Arc::new(MemoryWaitingRoom::new());
+        let policy = AdmitPolicy::at_rate(1);
+        let now = Utc::now();
+        let first = room
+            .join("f", "a@festa.io", now, "c1", &policy)
+            .await
+            .unwrap()
+            .started_chain
+            .expect("the first join starts the chain");
+        room.join("f", "b@festa.io", now, "c2", &policy)
+            .await
+            .unwrap();
+        let admitter = Admitter {
+            room: room.clone(),
+            ticks: Arc::new(Unschedulable),
+            clock: Arc::new(SystemClock),
+            policy,
+        };
+        assert!(admitter.tick(&first).await.is_err());
+        // "a" was admitted; "b" still waits, and the next poll starts a new chain at once
+        // rather than after the lease lapses.
+        let seen = room
+            .position("f", "b@festa.io", Utc::now(), "restart", &policy)
+            .await
+            .unwrap();
+        assert_eq!(seen.rank, Some(1));
+        assert_eq!(
+            seen.started_chain.map(|t| t.chain).as_deref(),
+            Some("restart")
+        );
     }
 
     #[test]

@@ -169,6 +169,17 @@ impl WaitingRoom for MemoryWaitingRoom {
         Ok(())
     }
 
+    async fn release_chain(&self, next: &AdmitTick) -> AppResult<()> {
+        let mut festivals = self.festivals.lock().unwrap();
+        if let Some(line) = festivals.get_mut(&next.festival_id) {
+            let holder = format!("{}:{}", next.chain, next.tick);
+            if line.lease.as_ref().is_some_and(|(h, _)| *h == holder) {
+                line.lease = None;
+            }
+        }
+        Ok(())
+    }
+
     async fn admit(
         &self,
         tick: &AdmitTick,
