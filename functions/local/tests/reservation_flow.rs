@@ -205,11 +205,26 @@ async fn rush(p: &Platform, admin: &str) {
         json!({"festivalId": fid, "festivalDate": "2026-10-04", "quantity": 5}),
         json!({"festivalId": fid, "festivalDate": "2026-10-04", "quantity": 0}),
         json!({"festivalId": fid, "festivalDate": "next friday"}),
+        json!({"festivalId": fid, "festivalDate": "+2026-10-04"}),
+        json!({"festivalId": fid, "festivalDate": "2026-10-4"}),
         json!({"festivalId": fid}),
     ] {
         let (s, body) = p.book(&fans[3], bad.clone(), None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad} → {body}");
     }
+    // Two different keys in one request are ambiguous: refused, nothing booked.
+    let twice = p
+        .http
+        .post(format!("{}/reservations", p.base))
+        .bearer_auth(&fans[3].token)
+        .header("Idempotency-Key", "one")
+        .header("Idempotency-Key", "two")
+        .json(&json!({"festivalId": fid, "festivalDate": "2026-10-04"}));
+    let (s, body) = read(twice.send().await.unwrap()).await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::BAD_REQUEST, "VALIDATION_FAILED")
+    );
     assert_eq!(p.remaining(&fid, "2026-10-04").await, 3);
     let (s, _) = p
         .book(

@@ -75,9 +75,11 @@ impl ApiRequest {
     /// A header that must be visible ASCII when present: a value that is not is a 400, never
     /// silently treated as absent.
     pub fn ascii_header(&self, name: &str) -> AppResult<Option<&str>> {
-        match self.headers.get(name) {
-            None => Ok(None),
-            Some(value) => value.to_str().map(Some).map_err(|_| {
+        let mut values = self.headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (None, _) => Ok(None),
+            (Some(_), Some(_)) => Err(AppError::validation(format!("send the {name} header once"))),
+            (Some(value), None) => value.to_str().map(Some).map_err(|_| {
                 AppError::validation(format!("the {name} header must be visible ASCII text"))
             }),
         }

@@ -1,6 +1,7 @@
 //! The festival domain's records.
 
 mod account;
+pub mod calendar_date;
 mod festival;
 mod reservation;
 pub mod timestamp;

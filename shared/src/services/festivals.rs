@@ -39,8 +39,10 @@ pub struct CreateFestivalRequest {
     pub description: String,
     #[schema(min_length = 1, max_length = 200)]
     pub location: String,
+    #[serde(with = "crate::model::calendar_date")]
     #[schema(value_type = String, format = Date, example = "2026-10-03")]
     pub start_date: NaiveDate,
+    #[serde(with = "crate::model::calendar_date")]
     #[schema(value_type = String, format = Date, example = "2026-10-04")]
     pub end_date: NaiveDate,
     #[schema(minimum = 1, maximum = 1_000_000)]

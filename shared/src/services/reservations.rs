@@ -27,7 +27,8 @@ pub const MAX_KEY_LEN: usize = 255;
 #[serde(rename_all = "camelCase")]
 pub struct BookRequest {
     pub festival_id: String,
-    /// A date of the festival, in its time zone.
+    /// A date of the festival, in its time zone, as `YYYY-MM-DD`.
+    #[serde(with = "crate::model::calendar_date")]
     #[schema(value_type = String, format = Date, example = "2026-10-03")]
     pub festival_date: NaiveDate,
     /// Tickets to book, 1 to 4; 1 when absent.
