@@ -33,7 +33,7 @@ pub fn router(
     routes: Vec<Route>,
     auth: Authenticator,
     outbox: Option<Arc<Outbox>>,
-    openapi: utoipa::openapi::OpenApi,
+    openapi: serde_json::Value,
 ) -> Router {
     let mut router = Router::new();
     for route in routes {

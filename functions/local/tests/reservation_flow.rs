@@ -343,6 +343,29 @@ async fn rush(p: &Platform, admin: &str) {
 
 async fn documented(p: &Platform) {
     let (_, doc) = p.call(Method::GET, "/openapi.json", None, None).await;
+    // Every response is described, and errors are documented with the type they are sent as.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                let at = format!("{method} {path} {status}");
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{at} has no description"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"]["application/problem+json"].is_object(),
+                        "{at}: {response}"
+                    );
+                }
+            }
+        }
+    }
     for (path, method) in [
         ("/queues/{queue}/waiting-room/users/{email}", "get"),
         ("/queues/{queue}/users/{email}/rank", "get"),

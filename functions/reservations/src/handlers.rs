@@ -53,7 +53,7 @@ struct ReservationsDoc;
 /// the reservation the key first booked and books nothing more; reusing a key for a different
 /// booking is a 400.
 #[utoipa::path(post, path = "/reservations", tag = "reservations", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, max_length = 255,
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
         description = "1 to 255 visible ASCII characters, unique per booking attempt")),
     request_body = BookRequest,
     responses(
