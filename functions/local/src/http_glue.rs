@@ -101,15 +101,8 @@ async fn to_api_request(
     request: Request,
 ) -> Result<ApiRequest, AppError> {
     let (mut parts, body) = request.into_parts();
-    let path_params = if route.path.contains('{') {
-        Path::<HashMap<String, String>>::from_request_parts(&mut parts, &())
-            .await
-            .map_err(|e| AppError::validation(format!("invalid path: {e}")))?
-            .0
-    } else {
-        HashMap::new()
-    };
-    let query = query_params(parts.uri.query())?;
+    // The caller first, as API Gateway's authorizer runs before anything reads the request:
+    // an unauthenticated request is 401 whatever else is wrong with it.
     let identity = match route.access {
         Access::Public => None,
         Access::Authenticated => {
@@ -129,6 +122,15 @@ async fn to_api_request(
             )
         }
     };
+    let path_params = if route.path.contains('{') {
+        Path::<HashMap<String, String>>::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|e| AppError::validation(format!("invalid path: {e}")))?
+            .0
+    } else {
+        HashMap::new()
+    };
+    let query = query_params(parts.uri.query())?;
     let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|err| {
         if is_over_limit(&err) {
             AppError::PayloadTooLarge(MAX_BODY_BYTES)

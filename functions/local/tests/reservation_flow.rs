@@ -155,6 +155,12 @@ async fn rush(p: &Platform, admin: &str) {
     );
     let (s, _) = p.call(M::GET, &rank(&fans[0]), None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // The caller is checked before the request is read, as API Gateway's authorizer does.
+    let undecodable = format!("/queues/%FF/users/{}/rank", fans[0].email);
+    let (s, _) = p.call(M::GET, &undecodable, None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = p.queue(M::GET, undecodable, &fans[0]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 
     // Booking needs an admission.
     let outsider = p.fan("outsider").await;
