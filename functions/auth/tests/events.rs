@@ -12,7 +12,9 @@ use std::sync::Arc;
 use festa::adapters::memory::MemoryRecords;
 use festa::adapters::outbox::Outbox;
 use festa::adapters::system::{RandomIds, SystemClock};
-use festa::api::replay::{edit, events_dir, fill, replay, Replayed};
+use festa::api::replay::{
+    edit, events_dir, fill, replay, with_authorizer, without_authorizer, Replayed,
+};
 use festa::services::accounts::Accounts;
 use festa::services::tokens::TokenKeys;
 use festa_auth::authorizer::{authorize, Unauthorized};
@@ -118,8 +120,7 @@ async fn authorizer(h: &Harness, access_token: &str) -> ApiGatewayCustomAuthoriz
 }
 
 /// A protected route's event as API Gateway forwards it after the authorizer allowed
-/// `access_token`: the header carries the token and `requestContext.authorizer` holds exactly
-/// what the authorizer returned (`principalId` and its context).
+/// `access_token`, with exactly what the authorizer returned (`principalId` and its context).
 async fn authorized(h: &Harness, event: &str, access_token: &str) -> String {
     let allowed = authorizer(h, access_token).await;
     let mut context = allowed
@@ -128,28 +129,7 @@ async fn authorized(h: &Harness, event: &str, access_token: &str) -> String {
         .expect("a context object")
         .clone();
     context.insert("principalId".into(), json!(allowed.principal_id));
-    let event = fill(event, "<access-token>", access_token);
-    edit(&event, |v| {
-        let sample = v["requestContext"]["authorizer"]
-            .as_object()
-            .expect("an authorizer context");
-        let sample_keys: BTreeSet<_> = sample.keys().collect();
-        let real_keys: BTreeSet<_> = context.keys().collect();
-        assert_eq!(
-            sample_keys, real_keys,
-            "the sample authorizer context drifted from the authorizer's"
-        );
-        v["requestContext"]["authorizer"] = Value::Object(context.clone());
-    })
-}
-
-fn without_authorizer(event: &str) -> String {
-    edit(event, |v| {
-        v["requestContext"]
-            .as_object_mut()
-            .unwrap()
-            .remove("authorizer");
-    })
+    with_authorizer(event, access_token, context)
 }
 
 #[tokio::test]

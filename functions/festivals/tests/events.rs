@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use festa::adapters::memory::{MemoryCache, MemoryRecords, MemorySearchIndex};
 use festa::adapters::system::{RandomIds, SystemClock};
-use festa::api::replay::{edit, events_dir, fill, replay, Replayed};
+use festa::api::replay::{as_caller, edit, events_dir, fill, replay, Replayed};
 use festa::model::Role;
 use festa::ports::{Clock, IdSource};
 use festa::services::festivals::Festivals;
@@ -80,8 +80,7 @@ async fn invoke(h: &Harness, path: &str, event: &str) -> Replayed {
 }
 
 /// A protected route's event as API Gateway forwards it once the authorizer allowed a caller
-/// with `role`: the header carries a real token and `requestContext.authorizer` holds exactly
-/// what the authorizer returns for it (`principalId` and the fields of `Identity`).
+/// with `role`.
 fn authorized(h: &Harness, event: &str, role: Role) -> String {
     let now = h.clock.now();
     let (email, name) = match role {
@@ -96,26 +95,7 @@ fn authorized(h: &Harness, event: &str, role: Role) -> String {
         session_id: h.ids.new_id(),
         expires_at: now + ACCESS_TTL,
     };
-    let token = h.keys.issue(&identity, now).unwrap();
-    let mut context = serde_json::to_value(&identity)
-        .unwrap()
-        .as_object()
-        .unwrap()
-        .clone();
-    context.insert("principalId".into(), json!(identity.user_id));
-    let event = fill(event, "<access-token>", &token);
-    edit(&event, |v| {
-        let sample = v["requestContext"]["authorizer"]
-            .as_object()
-            .expect("an authorizer context");
-        let sample_keys: BTreeSet<_> = sample.keys().collect();
-        let real_keys: BTreeSet<_> = context.keys().collect();
-        assert_eq!(
-            sample_keys, real_keys,
-            "the sample authorizer context drifted from the authorizer's"
-        );
-        v["requestContext"]["authorizer"] = Value::Object(context.clone());
-    })
+    as_caller(event, &h.keys, &identity, now)
 }
 
 /// Creates the sample festival through the create-festival event; answers the festival.

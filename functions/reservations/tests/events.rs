@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use festa::adapters::memory::{ManualClock, MemoryRecords, MemoryWaitingRoom, RecordedEvents};
 use festa::adapters::system::RandomIds;
-use festa::api::replay::{edit, events_dir, fill, replay, Replayed};
+use festa::api::replay::{as_caller, edit, events_dir, fill, replay, without_authorizer, Replayed};
 use festa::model::{Festival, Role, TicketStock};
 use festa::ports::{AdmitPolicy, Clock, FestivalStore, IdSource, WaitingRoom};
 use festa::services::directory::FestivalDirectory;
@@ -161,9 +161,7 @@ async fn invoke(h: &Harness, name: &str, event: &str) -> Replayed {
     replay(&route, event).await
 }
 
-/// A protected route's event as API Gateway forwards it once the authorizer allowed `user`:
-/// the header carries a real token and `requestContext.authorizer` holds exactly what the
-/// authorizer returns for it (`principalId` and the fields of `Identity`).
+/// A protected route's event as API Gateway forwards it once the authorizer allowed `user`.
 fn authorized(h: &Harness, event: &str, user: User) -> String {
     let now = h.clock.now();
     let identity = Identity {
@@ -174,35 +172,7 @@ fn authorized(h: &Harness, event: &str, user: User) -> String {
         session_id: h.ids.new_id(),
         expires_at: now + ACCESS_TTL,
     };
-    let token = h.keys.issue(&identity, now).unwrap();
-    let mut context = serde_json::to_value(&identity)
-        .unwrap()
-        .as_object()
-        .unwrap()
-        .clone();
-    context.insert("principalId".into(), json!(identity.user_id));
-    let event = fill(event, "<access-token>", &token);
-    edit(&event, |v| {
-        let sample = v["requestContext"]["authorizer"]
-            .as_object()
-            .expect("an authorizer context");
-        let sample_keys: BTreeSet<_> = sample.keys().collect();
-        let real_keys: BTreeSet<_> = context.keys().collect();
-        assert_eq!(
-            sample_keys, real_keys,
-            "the sample authorizer context drifted from the authorizer's"
-        );
-        v["requestContext"]["authorizer"] = Value::Object(context.clone());
-    })
-}
-
-fn without_authorizer(event: &str) -> String {
-    edit(event, |v| {
-        v["requestContext"]
-            .as_object_mut()
-            .unwrap()
-            .remove("authorizer");
-    })
+    as_caller(event, &h.keys, &identity, now)
 }
 
 /// Lets `user` through the festival's waiting room, as the admitter does: they join the

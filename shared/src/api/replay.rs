@@ -6,6 +6,7 @@
 //! because its callers are tests and a panic is how a test fails. Which events belong to which
 //! area, the state and the route lookup stay with each area's tests.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use http::StatusCode;
@@ -13,6 +14,7 @@ use lambda_http::Body;
 use serde_json::Value;
 
 use super::Route;
+use crate::services::tokens::{Identity, TokenKeys};
 
 /// The repo-root `events/` folder (found from this crate), the one place sample events live.
 pub fn events_dir() -> PathBuf {
@@ -43,6 +45,62 @@ pub fn edit(event: &str, change: impl FnOnce(&mut Value)) -> String {
     let mut value: Value = serde_json::from_str(event).expect("an event is JSON");
     change(&mut value);
     value.to_string()
+}
+
+/// A protected route's event as API Gateway forwards it after its authorizer allowed
+/// `access_token` with `context` (what the authorizer returned, `principalId` included): the
+/// header carries the token and `requestContext.authorizer` holds exactly that context. The
+/// sample's context must name the same fields, so fixtures cannot drift from the authorizer.
+#[track_caller]
+pub fn with_authorizer(
+    event: &str,
+    access_token: &str,
+    context: serde_json::Map<String, Value>,
+) -> String {
+    let event = fill(event, "<access-token>", access_token);
+    edit(&event, |v| {
+        let sample = v["requestContext"]["authorizer"]
+            .as_object()
+            .expect("an authorizer context");
+        let sample_keys: BTreeSet<_> = sample.keys().collect();
+        let real_keys: BTreeSet<_> = context.keys().collect();
+        assert_eq!(
+            sample_keys, real_keys,
+            "the sample authorizer context drifted from the authorizer's"
+        );
+        v["requestContext"]["authorizer"] = Value::Object(context.clone());
+    })
+}
+
+/// [`with_authorizer`] for `identity`: a real token signed with `keys` at `now`, and the
+/// context the authorizer returns for it (`principalId` and the fields of `Identity`).
+#[track_caller]
+pub fn as_caller(
+    event: &str,
+    keys: &TokenKeys,
+    identity: &Identity,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let token = keys.issue(identity, now).expect("a token for the caller");
+    let Ok(Value::Object(mut context)) = serde_json::to_value(identity) else {
+        panic!("an identity is a JSON object");
+    };
+    context.insert(
+        "principalId".into(),
+        Value::String(identity.user_id.clone()),
+    );
+    with_authorizer(event, &token, context)
+}
+
+/// The event as it would arrive with no authorizer context (a route wired without one).
+#[track_caller]
+pub fn without_authorizer(event: &str) -> String {
+    edit(event, |v| {
+        v["requestContext"]
+            .as_object_mut()
+            .expect("a request context")
+            .remove("authorizer");
+    })
 }
 
 /// What a Lambda answered; the body is parsed JSON (`Null` when empty) so asserts can show it.
