@@ -24,15 +24,15 @@ use crate::error::{AppError, AppResult};
 use crate::ports::{AdmitPolicy, AdmitTick, LineView, TickOutcome, WaitingRoom};
 
 /// Shared by join and position: the caller's view plus a chain start when one is needed.
-/// KEYS: line, admitted, lease, stats. ARGV: user, now, chain, lease ms.
+/// KEYS: line, admitted, lease, stats. ARGV: user, now, first tick's lease holder, lease ms.
 const VIEW_LUA: &str = r#"
-local function view(user, now, chain, lease_ms)
+local function view(user, now, first_holder, lease_ms)
   local rank = redis.call('ZRANK', KEYS[1], user)
   local waiting = redis.call('ZCARD', KEYS[1])
   local until_ms = redis.call('ZSCORE', KEYS[2], user)
   if until_ms and tonumber(until_ms) <= now then until_ms = false end
   local started = 0
-  if waiting > 0 and redis.call('SET', KEYS[3], chain .. ':0', 'NX', 'PX', lease_ms) then
+  if waiting > 0 and redis.call('SET', KEYS[3], first_holder, 'NX', 'PX', lease_ms) then
     started = 1
   end
   local rate = redis.call('HGET', KEYS[4], 'rate')
@@ -40,7 +40,7 @@ local function view(user, now, chain, lease_ms)
 end
 "#;
 
-/// KEYS: line, admitted, lease, stats, seq. ARGV: user, now, chain, lease ms.
+/// KEYS: line, admitted, lease, stats, seq. ARGV: as for the view.
 const JOIN_LUA: &str = r#"
 local user, now = ARGV[1], tonumber(ARGV[2])
 local until_ms = redis.call('ZSCORE', KEYS[2], user)
@@ -50,12 +50,12 @@ end
 return view(user, now, ARGV[3], ARGV[4])
 "#;
 
-/// KEYS: line, admitted, lease, stats. ARGV: user, now, chain, lease ms.
+/// KEYS: line, admitted, lease, stats. ARGV: as for the view.
 const POSITION_LUA: &str = r#"
 return view(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
 "#;
 
-/// KEYS: line, admitted, lease, stats. ARGV: chain:tick, chain:next, now, rate, admission ms,
+/// KEYS: line, admitted, lease, stats. ARGV: tick's lease holder, next's, now, rate, admission ms,
 /// lease ms, measure window ms. Returns {-1} when stale, else {admitted, waiting}.
 const ADMIT_LUA: &str = r#"
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return {-1, 0} end
@@ -103,7 +103,7 @@ end
 return {admitted, waiting}
 "#;
 
-/// KEYS: lease. ARGV: chain:tick. Deletes the lease only if that tick still holds it.
+/// KEYS: lease. ARGV: a tick's lease holder. Deletes the lease only if that tick still holds it.
 const RELEASE_LUA: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -147,7 +147,7 @@ fn millis(d: std::time::Duration) -> u64 {
 
 type RawView = (u64, u64, String, u8, String);
 
-fn to_view(raw: RawView, festival_id: &str, chain: &str) -> LineView {
+fn to_view(raw: RawView, first: AdmitTick) -> LineView {
     let (rank, waiting, until_ms, started, rate) = raw;
     LineView {
         rank: (rank > 0).then_some(rank),
@@ -160,11 +160,7 @@ fn to_view(raw: RawView, festival_id: &str, chain: &str) -> LineView {
             .parse::<f64>()
             .ok()
             .filter(|r| r.is_finite() && *r > 0.0),
-        started_chain: (started == 1).then(|| AdmitTick {
-            festival_id: festival_id.to_string(),
-            chain: chain.to_string(),
-            tick: 0,
-        }),
+        started_chain: (started == 1).then_some(first),
     }
 }
 
@@ -180,6 +176,7 @@ impl RedisWaitingRoom {
         policy: &AdmitPolicy,
     ) -> AppResult<LineView> {
         let script = if joining { &self.join } else { &self.position };
+        let first = AdmitTick::first(festival_id, chain);
         let mut invocation = script.prepare_invoke();
         invocation
             .key(key(festival_id, "line"))
@@ -192,14 +189,14 @@ impl RedisWaitingRoom {
         invocation
             .arg(email)
             .arg(now.timestamp_millis())
-            .arg(chain)
+            .arg(first.lease_holder())
             .arg(millis(policy.lease_ttl));
         let mut conn = self.conn.clone();
         let raw: RawView = invocation
             .invoke_async(&mut conn)
             .await
             .map_err(redis_error("read"))?;
-        Ok(to_view(raw, festival_id, chain))
+        Ok(to_view(raw, first))
     }
 }
 
@@ -272,7 +269,7 @@ impl WaitingRoom for RedisWaitingRoom {
         let mut conn = self.conn.clone();
         self.release
             .key(key(&next.festival_id, "lease"))
-            .arg(format!("{}:{}", next.chain, next.tick))
+            .arg(next.lease_holder())
             .invoke_async::<i64>(&mut conn)
             .await
             .map_err(redis_error("release"))?;
@@ -286,10 +283,7 @@ impl WaitingRoom for RedisWaitingRoom {
         policy: &AdmitPolicy,
     ) -> AppResult<TickOutcome> {
         let id = &tick.festival_id;
-        let next = AdmitTick {
-            tick: tick.tick + 1,
-            ..tick.clone()
-        };
+        let next = tick.next();
         let mut conn = self.conn.clone();
         let (admitted, waiting): (i64, u64) = self
             .admit
@@ -297,8 +291,8 @@ impl WaitingRoom for RedisWaitingRoom {
             .key(key(id, "admitted"))
             .key(key(id, "lease"))
             .key(key(id, "stats"))
-            .arg(format!("{}:{}", tick.chain, tick.tick))
-            .arg(format!("{}:{}", next.chain, next.tick))
+            .arg(tick.lease_holder())
+            .arg(next.lease_holder())
             .arg(now.timestamp_millis())
             .arg(policy.rate_per_second.max(1))
             .arg(millis(policy.admission_ttl))

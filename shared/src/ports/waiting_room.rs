@@ -18,6 +18,31 @@ pub struct AdmitTick {
     pub tick: u64,
 }
 
+impl AdmitTick {
+    /// The first tick of chain `chain`.
+    pub fn first(festival_id: &str, chain: &str) -> Self {
+        AdmitTick {
+            festival_id: festival_id.to_string(),
+            chain: chain.to_string(),
+            tick: 0,
+        }
+    }
+
+    /// The tick after this one, in the same chain.
+    pub fn next(&self) -> Self {
+        AdmitTick {
+            tick: self.tick + 1,
+            ..self.clone()
+        }
+    }
+
+    /// What the festival's lease holds while this tick is the one allowed to run
+    /// (`chain:tick`); every adapter keeps leases in this form.
+    pub fn lease_holder(&self) -> String {
+        format!("{}:{}", self.chain, self.tick)
+    }
+}
+
 /// How fast and for how long the admitter lets people in; configured per deployment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdmitPolicy {

@@ -65,12 +65,9 @@ impl Line {
         if self.queue.is_empty() || self.lease_holder(now).is_some() {
             return None;
         }
-        self.lease = Some((format!("{chain}:0"), now + millis(policy.lease_ttl)));
-        Some(AdmitTick {
-            festival_id: festival_id.to_string(),
-            chain: chain.to_string(),
-            tick: 0,
-        })
+        let first = AdmitTick::first(festival_id, chain);
+        self.lease = Some((first.lease_holder(), now + millis(policy.lease_ttl)));
+        Some(first)
     }
 
     fn view(&self, email: &str, now: i64, started_chain: Option<AdmitTick>) -> LineView {
@@ -172,7 +169,7 @@ impl WaitingRoom for MemoryWaitingRoom {
     async fn release_chain(&self, next: &AdmitTick) -> AppResult<()> {
         let mut festivals = self.festivals.lock().unwrap();
         if let Some(line) = festivals.get_mut(&next.festival_id) {
-            let holder = format!("{}:{}", next.chain, next.tick);
+            let holder = next.lease_holder();
             if line.lease.as_ref().is_some_and(|(h, _)| *h == holder) {
                 line.lease = None;
             }
@@ -191,7 +188,7 @@ impl WaitingRoom for MemoryWaitingRoom {
         let Some(line) = festivals.get_mut(&tick.festival_id) else {
             return Ok(TickOutcome::Stale);
         };
-        let expected = format!("{}:{}", tick.chain, tick.tick);
+        let expected = tick.lease_holder();
         if line.lease_holder(now) != Some(expected.as_str()) {
             return Ok(TickOutcome::Stale);
         }
@@ -235,14 +232,8 @@ impl WaitingRoom for MemoryWaitingRoom {
         line.refilled_ms = now;
         line.last_tick_ms = Some(now);
         if waiting > 0 {
-            let next = AdmitTick {
-                tick: tick.tick + 1,
-                ..tick.clone()
-            };
-            line.lease = Some((
-                format!("{}:{}", next.chain, next.tick),
-                now + millis(policy.lease_ttl),
-            ));
+            let next = tick.next();
+            line.lease = Some((next.lease_holder(), now + millis(policy.lease_ttl)));
             Ok(TickOutcome::Continue { admitted, next })
         } else {
             line.lease = None;
