@@ -540,15 +540,7 @@ async fn in_memory_platform() {
 
 #[tokio::test]
 async fn platform_on_redis_and_dynamodb() {
-    let (Ok(redis), Ok(_endpoint)) = (
-        std::env::var("REDIS_URL"),
-        std::env::var("AWS_ENDPOINT_URL"),
-    ) else {
-        assert!(
-            std::env::var("FESTA_REQUIRE_REAL").is_err(),
-            "REDIS_URL and AWS_ENDPOINT_URL are required"
-        );
-        eprintln!("skipped: set REDIS_URL and AWS_ENDPOINT_URL (scripts/test.sh does)");
+    let Some(redis) = real_redis() else {
         return;
     };
     let admin = unique("admin");

@@ -196,3 +196,23 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// The Redis URL for a run on the real backends (Redis, and moto at `AWS_ENDPOINT_URL`), or
+/// `None` after a note when they are not configured; with `FESTA_REQUIRE_REAL` set (CI),
+/// their absence fails the test instead.
+pub fn real_redis() -> Option<String> {
+    match (
+        std::env::var("REDIS_URL"),
+        std::env::var("AWS_ENDPOINT_URL"),
+    ) {
+        (Ok(redis), Ok(_)) => Some(redis),
+        _ => {
+            assert!(
+                std::env::var("FESTA_REQUIRE_REAL").is_err(),
+                "REDIS_URL and AWS_ENDPOINT_URL are required"
+            );
+            eprintln!("skipped: set REDIS_URL and AWS_ENDPOINT_URL (scripts/test.sh does)");
+            None
+        }
+    }
+}
