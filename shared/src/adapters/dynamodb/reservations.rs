@@ -194,29 +194,18 @@ impl DynamoRecords {
         Ok(out.item)
     }
 
-    /// Why a booking was refused, when DynamoDB gave no per-item reasons: reads the items
-    /// whose conditions could have failed, in the order the caller should hear about them.
-    async fn diagnose_booking(
-        &self,
-        reservation: &Reservation,
-        idempotency_key: Option<&str>,
-    ) -> AppResult<Booking> {
-        if let Some(key) = idempotency_key {
-            if let Some(used) = self
-                .idempotent_booking(&reservation.email, key, reservation.created_at)
-                .await?
-            {
-                return Ok(Booking::KeyUsed(used));
-            }
-        }
+    /// Why a booking was refused, when DynamoDB gave no per-item reasons (the key, if any,
+    /// was checked already): the guard tells a second booking of the date from sold out.
+    async fn diagnose_booking(&self, reservation: &Reservation) -> AppError {
         let guard = attrs::key(
             user_pk(&reservation.email),
             guard_sk(&reservation.festival_id, reservation.festival_date),
         );
-        if self.get_item(guard, "GetItem (guard)").await?.is_some() {
-            return Err(AppError::AlreadyReserved);
+        match self.get_item(guard, "GetItem (guard)").await {
+            Ok(Some(_)) => AppError::AlreadyReserved,
+            Ok(None) => AppError::SoldOut,
+            Err(err) => err,
         }
-        Err(AppError::SoldOut)
     }
 }
 
@@ -292,7 +281,7 @@ impl ReservationStore for DynamoRecords {
         }
         if codes.iter().all(Option::is_none) {
             // No per-item reasons (some emulators omit them): find out by reading.
-            return self.diagnose_booking(r, None).await;
+            return Err(self.diagnose_booking(r).await);
         }
         if failed(3) {
             return Err(AppError::internal(
