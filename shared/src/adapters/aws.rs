@@ -3,6 +3,20 @@
 
 pub use aws_config::SdkConfig;
 
+use crate::error::AppError;
+
+/// A failed AWS call as an internal error that names the call and gives the SDK's whole error
+/// chain (which carries no request payloads, so no secret reaches the log).
+pub fn call_failed(
+    what: impl std::fmt::Display,
+    err: &(impl std::error::Error + 'static),
+) -> AppError {
+    AppError::internal(format!(
+        "{what} failed: {}",
+        aws_smithy_types::error::display::DisplayErrorContext(err)
+    ))
+}
+
 /// Region, credentials and endpoint from the environment, as the SDK resolves them.
 pub async fn load() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())

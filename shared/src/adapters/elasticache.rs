@@ -1,7 +1,6 @@
 //! Finds the cache's URL from its ElastiCache replication group id
 //! (`CACHE_REPLICATION_GROUP_ID`), once per cold start.
 
-use aws_sdk_elasticache::error::DisplayErrorContext;
 use aws_sdk_elasticache::types::{Endpoint, ReplicationGroup};
 
 use crate::error::{AppError, AppResult};
@@ -29,10 +28,10 @@ pub async fn resolve_redis_url(
                     "ElastiCache replication group {replication_group_id} does not exist"
                 ))
             } else {
-                AppError::internal(format!(
-                    "DescribeReplicationGroups for {replication_group_id} failed: {}",
-                    DisplayErrorContext(&err)
-                ))
+                super::aws::call_failed(
+                    format_args!("DescribeReplicationGroups for {replication_group_id}"),
+                    &err,
+                )
             }
         })?;
     let group = output

@@ -1,7 +1,6 @@
 //! The production [`ReservationEvents`]: the platform's EventBridge bus.
 
 use async_trait::async_trait;
-use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
 
@@ -40,12 +39,7 @@ impl ReservationEvents for EventBridgeEvents {
             .entries(entry)
             .send()
             .await
-            .map_err(|e| {
-                AppError::internal(format!(
-                    "EventBridge PutEvents failed: {}",
-                    DisplayErrorContext(&e)
-                ))
-            })?;
+            .map_err(|e| super::aws::call_failed("EventBridge PutEvents", &e))?;
         // PutEvents answers 200 even when an entry was refused; the entry says why.
         if out.failed_entry_count() > 0 {
             let reason = out

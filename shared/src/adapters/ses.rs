@@ -1,7 +1,6 @@
 //! The production [`Mailer`]: Amazon SES (API v2) `SendEmail` with simple content.
 
 use async_trait::async_trait;
-use aws_sdk_sesv2::error::DisplayErrorContext;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use crate::error::{AppError, AppResult};
@@ -56,12 +55,7 @@ impl Mailer for SesMailer {
             .content(email_content(mail)?)
             .send()
             .await
-            .map_err(|err| {
-                AppError::internal(format!(
-                    "SES SendEmail failed: {}",
-                    DisplayErrorContext(&err)
-                ))
-            })?;
+            .map_err(|err| super::aws::call_failed("SES SendEmail", &err))?;
         tracing::info!(
             subject = %mail.subject,
             message_id = output.message_id().unwrap_or_default(),

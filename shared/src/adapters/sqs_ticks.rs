@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::Client;
 
 use crate::error::{AppError, AppResult};
@@ -48,12 +47,7 @@ impl AdmitTicks for SqsTicks {
             .delay_seconds(delay_seconds(delay))
             .send()
             .await
-            .map_err(|e| {
-                AppError::internal(format!(
-                    "SQS SendMessage (admit tick) failed: {}",
-                    DisplayErrorContext(&e)
-                ))
-            })?;
+            .map_err(|e| super::aws::call_failed("SQS SendMessage (admit tick)", &e))?;
         Ok(())
     }
 }

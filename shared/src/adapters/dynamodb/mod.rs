@@ -29,7 +29,7 @@ mod tables;
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 
 use crate::error::AppError;
 
@@ -86,10 +86,7 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    AppError::internal(format!(
-        "DynamoDB {op} on table {table} failed: {}",
-        DisplayErrorContext(&err)
-    ))
+    super::aws::call_failed(format_args!("DynamoDB {op} on table {table}"), &err)
 }
 
 /// A malformed builder input (a bug of ours, never of the caller).
