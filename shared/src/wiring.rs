@@ -7,16 +7,21 @@ use crate::config::{CacheTarget, Config};
 use crate::error::AppResult;
 use crate::ports::{Cache, WaitingRoom};
 
+/// Where Redis is, if the configuration names it: by URL, or looked up through ElastiCache.
+async fn redis_url(config: &Config) -> AppResult<Option<String>> {
+    match &config.cache {
+        CacheTarget::InProcess => Ok(None),
+        CacheTarget::Url(url) => Ok(Some(url.clone())),
+        CacheTarget::ReplicationGroup(id) => replication_group_url(id).await.map(Some),
+    }
+}
+
 /// The cache the configuration names: Redis by URL, Redis found through ElastiCache, or an
 /// in-process cache when nothing is configured (right for the embedded platform only).
 pub async fn cache(config: &Config) -> AppResult<Arc<dyn Cache>> {
-    match &config.cache {
-        CacheTarget::InProcess => Ok(Arc::new(MemoryCache::new())),
-        CacheTarget::Url(url) => redis(url).await,
-        CacheTarget::ReplicationGroup(id) => {
-            let url = replication_group_url(id).await?;
-            redis(&url).await
-        }
+    match redis_url(config).await? {
+        None => Ok(Arc::new(MemoryCache::new())),
+        Some(url) => redis(&url).await,
     }
 }
 
@@ -24,26 +29,33 @@ pub async fn cache(config: &Config) -> AppResult<Arc<dyn Cache>> {
 /// in process memory when nothing is configured (right for the embedded platform only).
 /// Unlike the cache, the waiting room cannot work without Redis, so a failed connection fails.
 pub async fn waiting_room(config: &Config) -> AppResult<Arc<dyn WaitingRoom>> {
-    let url = match &config.cache {
-        CacheTarget::InProcess => {
-            return Ok(Arc::new(crate::adapters::memory::MemoryWaitingRoom::new()))
-        }
-        CacheTarget::Url(url) => url.clone(),
-        CacheTarget::ReplicationGroup(id) => replication_group_url(id).await?,
-    };
-    redis_waiting_room(&url).await
+    Ok(cache_and_waiting_room(config).await?.1)
+}
+
+/// The cache and the waiting room on one Redis connection (found once), for a process that
+/// needs both, such as the local platform; in process memory when nothing is configured.
+/// The waiting room needs Redis, so a failed connection fails.
+pub async fn cache_and_waiting_room(
+    config: &Config,
+) -> AppResult<(Arc<dyn Cache>, Arc<dyn WaitingRoom>)> {
+    match redis_url(config).await? {
+        None => Ok((
+            Arc::new(MemoryCache::new()),
+            Arc::new(crate::adapters::memory::MemoryWaitingRoom::new()),
+        )),
+        Some(url) => redis_pair(&url).await,
+    }
 }
 
 #[cfg(feature = "redis")]
-async fn redis_waiting_room(url: &str) -> AppResult<Arc<dyn WaitingRoom>> {
+async fn redis_pair(url: &str) -> AppResult<(Arc<dyn Cache>, Arc<dyn WaitingRoom>)> {
     let redis = crate::adapters::redis_cache::RedisCache::connect(url).await?;
-    Ok(Arc::new(
-        crate::adapters::redis_waiting_room::RedisWaitingRoom::new(redis.connection()),
-    ))
+    let room = crate::adapters::redis_waiting_room::RedisWaitingRoom::new(redis.connection());
+    Ok((Arc::new(redis), Arc::new(room)))
 }
 
 #[cfg(not(feature = "redis"))]
-async fn redis_waiting_room(_url: &str) -> AppResult<Arc<dyn WaitingRoom>> {
+async fn redis_pair(_url: &str) -> AppResult<(Arc<dyn Cache>, Arc<dyn WaitingRoom>)> {
     Err(crate::error::AppError::internal(
         "REDIS_URL is set but this build has no Redis adapter",
     ))

@@ -151,8 +151,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         CacheTarget::Url(_) => "cache: Redis at REDIS_URL".to_string(),
         CacheTarget::ReplicationGroup(id) => format!("cache: ElastiCache replication group {id}"),
     });
-    let cache = festa::wiring::cache(&config).await?;
-    let room = festa::wiring::waiting_room(&config).await?;
+    let (cache, room) = festa::wiring::cache_and_waiting_room(&config).await?;
     let policy = AdmitPolicy::at_rate(config.admit_rate_per_second);
     description.push(format!(
         "waiting room: admits {} a second per festival, ticked in process (ADMIT_RATE_PER_SECOND)",
