@@ -1,3 +1,4 @@
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -9,7 +10,7 @@ use crate::ports::{ReservationEvent, ReservationEvents};
 /// tests read back.
 #[derive(Default)]
 pub struct RecordedEvents {
-    events: Mutex<Vec<ReservationEvent>>,
+    events: Mutex<VecDeque<ReservationEvent>>,
 }
 
 impl RecordedEvents {
@@ -20,7 +21,7 @@ impl RecordedEvents {
 
     /// Every event published so far, oldest first.
     pub fn events(&self) -> Vec<ReservationEvent> {
-        self.events.lock().unwrap().clone()
+        self.events.lock().unwrap().iter().cloned().collect()
     }
 }
 
@@ -32,9 +33,9 @@ impl ReservationEvents for RecordedEvents {
     async fn publish(&self, event: &ReservationEvent) -> AppResult<()> {
         let mut events = self.events.lock().unwrap();
         if events.len() >= KEEP {
-            events.remove(0);
+            events.pop_front();
         }
-        events.push(event.clone());
+        events.push_back(event.clone());
         Ok(())
     }
 }
