@@ -3,6 +3,7 @@
 
 pub mod memory;
 pub mod outbox;
+pub mod recent;
 pub mod system;
 
 #[cfg(feature = "aws")]

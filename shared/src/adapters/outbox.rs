@@ -1,9 +1,8 @@
 //! The local platform's mailer: keeps every mail so people and tests can read the codes.
 
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 
+use super::recent::Recent;
 use crate::error::AppResult;
 use crate::ports::{Mail, Mailer};
 
@@ -11,9 +10,16 @@ use crate::ports::{Mail, Mailer};
 pub const OUTBOX_CAPACITY: usize = 1000;
 
 /// Mail that would have been sent, in sending order (the latest [`OUTBOX_CAPACITY`]).
-#[derive(Default)]
 pub struct Outbox {
-    mails: Mutex<Vec<Mail>>,
+    mails: Recent<Mail>,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox {
+            mails: Recent::new(OUTBOX_CAPACITY),
+        }
+    }
 }
 
 impl Outbox {
@@ -24,13 +30,13 @@ impl Outbox {
 
     /// Mail sent so far, newest first, optionally only to one address (case-insensitive).
     pub fn mails(&self, to: Option<&str>) -> Vec<Mail> {
-        let mails = self.mails.lock().unwrap();
-        mails
-            .iter()
-            .rev()
-            .filter(|m| to.is_none_or(|to| m.to.eq_ignore_ascii_case(to.trim())))
-            .cloned()
-            .collect()
+        self.mails.read(|mails| {
+            mails
+                .rev()
+                .filter(|m| to.is_none_or(|to| m.to.eq_ignore_ascii_case(to.trim())))
+                .cloned()
+                .collect()
+        })
     }
 }
 
@@ -38,11 +44,7 @@ impl Outbox {
 impl Mailer for Outbox {
     async fn send(&self, mail: &Mail) -> AppResult<()> {
         tracing::info!(subject = %mail.subject, "mail kept in the local outbox");
-        let mut mails = self.mails.lock().unwrap();
-        if mails.len() >= OUTBOX_CAPACITY {
-            mails.remove(0);
-        }
-        mails.push(mail.clone());
+        self.mails.push(mail.clone());
         Ok(())
     }
 }

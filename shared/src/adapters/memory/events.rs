@@ -1,16 +1,21 @@
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 
+use crate::adapters::recent::Recent;
 use crate::error::AppResult;
 use crate::ports::{ReservationEvent, ReservationEvents};
 
 /// Reservation events kept in memory, newest last: the embedded platform's event bus, which
 /// tests read back.
-#[derive(Default)]
 pub struct RecordedEvents {
-    events: Mutex<VecDeque<ReservationEvent>>,
+    events: Recent<ReservationEvent>,
+}
+
+impl Default for RecordedEvents {
+    fn default() -> Self {
+        RecordedEvents {
+            events: Recent::new(KEEP),
+        }
+    }
 }
 
 impl RecordedEvents {
@@ -19,9 +24,9 @@ impl RecordedEvents {
         Self::default()
     }
 
-    /// Every event published so far, oldest first.
+    /// Every event kept (the latest 10,000), oldest first.
     pub fn events(&self) -> Vec<ReservationEvent> {
-        self.events.lock().unwrap().iter().cloned().collect()
+        self.events.read(|events| events.cloned().collect())
     }
 }
 
@@ -31,11 +36,7 @@ const KEEP: usize = 10_000;
 #[async_trait]
 impl ReservationEvents for RecordedEvents {
     async fn publish(&self, event: &ReservationEvent) -> AppResult<()> {
-        let mut events = self.events.lock().unwrap();
-        if events.len() >= KEEP {
-            events.pop_front();
-        }
-        events.push_back(event.clone());
+        self.events.push(event.clone());
         Ok(())
     }
 }
