@@ -34,6 +34,13 @@ pub struct Config {
     pub admit_rate_per_second: u32,
     /// The EventBridge bus for reservation events; events stay in memory when absent.
     pub event_bus_name: Option<String>,
+    /// The chat messages table (room, seq); chat keeps messages in memory when absent.
+    pub messages_table: Option<String>,
+    /// The open WebSocket connections table.
+    pub connections_table: Option<String>,
+    /// The WebSocket API's management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`)
+    /// through which chat functions push frames.
+    pub chat_callback_url: Option<String>,
 }
 
 /// API.md's default admission rate.
@@ -54,6 +61,9 @@ impl std::fmt::Debug for Config {
             .field("admit_queue_url", &self.admit_queue_url)
             .field("admit_rate_per_second", &self.admit_rate_per_second)
             .field("event_bus_name", &self.event_bus_name)
+            .field("messages_table", &self.messages_table)
+            .field("connections_table", &self.connections_table)
+            .field("chat_callback_url", &self.chat_callback_url)
             .finish()
     }
 }
@@ -126,6 +136,9 @@ impl Config {
             admit_queue_url: get("ADMIT_QUEUE_URL"),
             admit_rate_per_second,
             event_bus_name: get("EVENT_BUS_NAME"),
+            messages_table: get("MESSAGES_TABLE"),
+            connections_table: get("CONNECTIONS_TABLE"),
+            chat_callback_url: get("CHAT_CALLBACK_URL"),
         })
     }
 

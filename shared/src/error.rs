@@ -38,6 +38,10 @@ pub enum AppError {
     SoldOut,
     #[error("you already hold a reservation for this festival date")]
     AlreadyReserved,
+    #[error("join this chat room first")]
+    NotAMember,
+    #[error("{0}")]
+    RateLimited(String),
     /// A fault of ours or of a dependency; its text is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -81,7 +85,8 @@ impl AppError {
                 StatusCode::CONFLICT
             }
             AppError::QueueAdmissionRequired => StatusCode::FORBIDDEN,
-            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::NotAMember => StatusCode::FORBIDDEN,
+            AppError::TooManyAttempts | AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::FestivalNotFound | AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,6 +110,8 @@ impl AppError {
             AppError::QueueAdmissionRequired => "QUEUE_ADMISSION_REQUIRED",
             AppError::SoldOut => "SOLD_OUT",
             AppError::AlreadyReserved => "ALREADY_RESERVED",
+            AppError::NotAMember => "NOT_A_MEMBER",
+            AppError::RateLimited(_) => "RATE_LIMITED",
             AppError::Internal(_) => "INTERNAL",
         }
     }

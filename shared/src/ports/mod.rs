@@ -5,6 +5,7 @@
 
 mod accounts;
 mod cache;
+mod chat;
 mod clock;
 mod festivals;
 mod ids;
@@ -16,6 +17,10 @@ mod waiting_room;
 
 pub use accounts::AccountStore;
 pub use cache::Cache;
+pub use chat::{
+    Appended, ChatStore, ConnectionPusher, ConnectionStore, MessageDraft, Push, Recipient,
+    RoomPresence,
+};
 pub use clock::Clock;
 pub use festivals::FestivalStore;
 pub use ids::IdSource;

@@ -235,8 +235,12 @@ impl Festivals {
                 remaining: total,
             })
             .collect();
+        // A festival has exactly one chat room, named by the festival's own id, so the chat
+        // finds a room's festival through the festival directory with no mapping to keep.
+        let festival_id = self.ids.new_id();
         Ok(Festival {
-            festival_id: self.ids.new_id(),
+            chat_room_id: festival_id.clone(),
+            festival_id,
             name,
             description,
             location,
@@ -245,7 +249,6 @@ impl Festivals {
             time_zone,
             price,
             image_url,
-            chat_room_id: self.ids.new_id(),
             tickets,
             created_at: self.clock.now(),
         })

@@ -1,9 +1,13 @@
 //! In-memory adapters with the same semantics as the production ones.
 
 mod cache;
+mod chat;
 mod clock;
+mod connections;
 mod events;
+mod frames;
 mod ids;
+mod presence;
 mod records;
 mod reservations;
 mod search;
@@ -11,9 +15,13 @@ mod ticks;
 mod waiting_room;
 
 pub use cache::MemoryCache;
+pub use chat::MemoryChat;
 pub use clock::ManualClock;
+pub use connections::MemoryConnections;
 pub use events::RecordedEvents;
+pub use frames::RecordedFrames;
 pub use ids::SequentialIds;
+pub use presence::MemoryPresence;
 pub use records::MemoryRecords;
 pub use search::MemorySearchIndex;
 pub use ticks::{DueTick, InProcessTicks};
