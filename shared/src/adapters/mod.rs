@@ -6,6 +6,8 @@ pub mod outbox;
 pub mod recent;
 pub mod system;
 
+#[cfg(feature = "apigateway")]
+pub mod apigateway_pusher;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "dynamodb")]
@@ -16,6 +18,8 @@ pub mod elasticache;
 pub mod eventbridge;
 #[cfg(feature = "redis")]
 pub mod redis_cache;
+#[cfg(feature = "redis")]
+pub mod redis_presence;
 #[cfg(feature = "redis")]
 pub mod redis_waiting_room;
 #[cfg(feature = "ses")]

@@ -1,0 +1,1 @@
+//! Chat frames pushed through API Gateway's management API (being written).

@@ -1,0 +1,1 @@
+//! Chat presence, read markers and send rates in Redis (being written).
