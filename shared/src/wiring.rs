@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::adapters::memory::MemoryCache;
 use crate::config::{CacheTarget, Config};
 use crate::error::AppResult;
-use crate::ports::{Cache, WaitingRoom};
+use crate::ports::{Cache, RoomPresence, WaitingRoom};
 
 /// Where Redis is, if the configuration names it: by URL, or looked up through ElastiCache.
 async fn redis_url(config: &Config) -> AppResult<Option<String>> {
@@ -29,33 +29,51 @@ pub async fn cache(config: &Config) -> AppResult<Arc<dyn Cache>> {
 /// in process memory when nothing is configured (right for the embedded platform only).
 /// Unlike the cache, the waiting room cannot work without Redis, so a failed connection fails.
 pub async fn waiting_room(config: &Config) -> AppResult<Arc<dyn WaitingRoom>> {
-    Ok(cache_and_waiting_room(config).await?.1)
+    Ok(live(config).await?.waiting_room)
 }
 
-/// The cache and the waiting room on one Redis connection (found once), for a process that
-/// needs both, such as the local platform; in process memory when nothing is configured.
-/// The waiting room needs Redis, so a failed connection fails.
-pub async fn cache_and_waiting_room(
-    config: &Config,
-) -> AppResult<(Arc<dyn Cache>, Arc<dyn WaitingRoom>)> {
+/// Chat presence and read markers: Redis, or process memory when nothing is configured.
+/// Presence cannot work without Redis, so a failed connection fails.
+pub async fn presence(config: &Config) -> AppResult<Arc<dyn RoomPresence>> {
+    Ok(live(config).await?.presence)
+}
+
+/// Every port kept in Redis.
+pub struct Live {
+    pub cache: Arc<dyn Cache>,
+    pub waiting_room: Arc<dyn WaitingRoom>,
+    pub presence: Arc<dyn RoomPresence>,
+}
+
+/// Every Redis-kept port on one connection (found once), for a process that needs several,
+/// such as the local platform; in process memory when nothing is configured. The waiting
+/// room and presence need Redis, so a failed connection fails.
+pub async fn live(config: &Config) -> AppResult<Live> {
     match redis_url(config).await? {
-        None => Ok((
-            Arc::new(MemoryCache::new()),
-            Arc::new(crate::adapters::memory::MemoryWaitingRoom::new()),
-        )),
-        Some(url) => redis_pair(&url).await,
+        None => Ok(Live {
+            cache: Arc::new(MemoryCache::new()),
+            waiting_room: Arc::new(crate::adapters::memory::MemoryWaitingRoom::new()),
+            presence: Arc::new(crate::adapters::memory::MemoryPresence::new()),
+        }),
+        Some(url) => redis_live(&url).await,
     }
 }
 
 #[cfg(feature = "redis")]
-async fn redis_pair(url: &str) -> AppResult<(Arc<dyn Cache>, Arc<dyn WaitingRoom>)> {
+async fn redis_live(url: &str) -> AppResult<Live> {
     let redis = crate::adapters::redis_cache::RedisCache::connect(url).await?;
-    let room = crate::adapters::redis_waiting_room::RedisWaitingRoom::new(redis.connection());
-    Ok((Arc::new(redis), Arc::new(room)))
+    let waiting_room =
+        crate::adapters::redis_waiting_room::RedisWaitingRoom::new(redis.connection());
+    let presence = crate::adapters::redis_presence::RedisPresence::new(redis.connection());
+    Ok(Live {
+        cache: Arc::new(redis),
+        waiting_room: Arc::new(waiting_room),
+        presence: Arc::new(presence),
+    })
 }
 
 #[cfg(not(feature = "redis"))]
-async fn redis_pair(_url: &str) -> AppResult<(Arc<dyn Cache>, Arc<dyn WaitingRoom>)> {
+async fn redis_live(_url: &str) -> AppResult<Live> {
     Err(crate::error::AppError::internal(
         "REDIS_URL is set but this build has no Redis adapter",
     ))

@@ -1,26 +1,34 @@
 //! The whole platform in one process: the very route handlers the Lambdas run, served over
 //! HTTP by axum, with in-memory adapters by default or the real ones when configured.
 
+pub mod chat_client;
 mod http_glue;
 mod openapi;
 mod scheduler;
 mod seed;
+mod sockets;
 
 use std::sync::Arc;
 
 use axum::Router;
-use festa::adapters::dynamodb::{ensure_tables, DynamoRecords, DynamoSearchIndex};
+use festa::adapters::dynamodb::{
+    ensure_chat_tables, ensure_tables, DynamoChat, DynamoConnections, DynamoRecords,
+    DynamoSearchIndex,
+};
 use festa::adapters::eventbridge::EventBridgeEvents;
-use festa::adapters::memory::{InProcessTicks, MemoryRecords, MemorySearchIndex, RecordedEvents};
+use festa::adapters::memory::{
+    InProcessTicks, MemoryChat, MemoryConnections, MemoryRecords, MemorySearchIndex, RecordedEvents,
+};
 use festa::adapters::outbox::Outbox;
 use festa::adapters::ses::SesMailer;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::{CacheTarget, Config};
 use festa::ports::{
-    AccountStore, AdmitPolicy, Clock, FestivalStore, IdSource, Mailer, ReservationEvents,
-    ReservationStore, SearchIndex, SessionStore, WaitingRoom,
+    AccountStore, AdmitPolicy, ChatStore, Clock, ConnectionStore, FestivalStore, IdSource, Mailer,
+    ReservationEvents, ReservationStore, SearchIndex, SessionStore, WaitingRoom,
 };
 use festa::services::accounts::Accounts;
+use festa::services::chat::{Chat, RoomTurns};
 use festa::services::directory::FestivalDirectory;
 use festa::services::festivals::Festivals;
 use festa::services::queue::{Admitter, Queue};
@@ -28,6 +36,7 @@ use festa::services::reservations::Reservations;
 use festa::services::tokens::TokenKeys;
 use festa::AppResult;
 use festa_auth::AuthState;
+use festa_chat::{ChatState, TokenGate};
 use festa_festivals::FestivalsState;
 use festa_queue::QueueState;
 use festa_reservations::ReservationsState;
@@ -47,6 +56,8 @@ pub struct Platform {
     pub events: Option<Arc<RecordedEvents>>,
     /// The waiting room, for tests and tools that look inside the lines.
     pub room: Arc<dyn WaitingRoom>,
+    /// The chat service, for tools that fill rooms without going through sockets.
+    pub chat: Chat,
     /// One line per adapter choice, for the start-up banner.
     pub description: Vec<String>,
     pub admins: Vec<String>,
@@ -59,6 +70,8 @@ struct Records {
     festivals: Arc<dyn FestivalStore>,
     reservations: Arc<dyn ReservationStore>,
     index: Arc<dyn SearchIndex>,
+    chat: Arc<dyn ChatStore>,
+    connections: Arc<dyn ConnectionStore>,
 }
 
 /// Builds the platform from the configuration (see README for the variables).
@@ -93,9 +106,19 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         (Some(records_table), Some(aws)) => {
             let search_table = Config::require(&config.search_table, "SEARCH_TABLE")?;
             let client = festa::adapters::aws::dynamodb(aws);
+            // Locally the chat tables default to names beside the records table.
+            let messages_table = config
+                .messages_table
+                .clone()
+                .unwrap_or_else(|| format!("{records_table}-messages"));
+            let connections_table = config
+                .connections_table
+                .clone()
+                .unwrap_or_else(|| format!("{records_table}-connections"));
             ensure_tables(&client, records_table, &search_table).await?;
+            ensure_chat_tables(&client, &messages_table, &connections_table).await?;
             description.push(format!(
-                "records: DynamoDB tables {records_table} and {search_table}"
+                "records: DynamoDB tables {records_table}, {search_table}, {messages_table} and {connections_table}"
             ));
             let records = Arc::new(DynamoRecords::new(client.clone(), records_table.clone()));
             Records {
@@ -103,7 +126,13 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
                 sessions: records.clone(),
                 festivals: records.clone(),
                 reservations: records,
-                index: Arc::new(DynamoSearchIndex::new(client, search_table)),
+                index: Arc::new(DynamoSearchIndex::new(client.clone(), search_table)),
+                chat: Arc::new(DynamoChat::new(
+                    client.clone(),
+                    records_table.clone(),
+                    messages_table,
+                )),
+                connections: Arc::new(DynamoConnections::new(client, connections_table)),
             }
         }
         _ => {
@@ -117,6 +146,8 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
                 festivals: records.clone(),
                 reservations: records,
                 index: Arc::new(MemorySearchIndex::new()),
+                chat: Arc::new(MemoryChat::new()),
+                connections: Arc::new(MemoryConnections::new()),
             }
         }
     };
@@ -126,6 +157,8 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         festivals: store,
         reservations,
         index,
+        chat: chat_store,
+        connections,
     } = records;
 
     let (mailer, outbox): (Arc<dyn Mailer>, Option<Arc<Outbox>>) = match (&config.mail_from, &aws) {
@@ -151,7 +184,11 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         CacheTarget::Url(_) => "cache: Redis at REDIS_URL".to_string(),
         CacheTarget::ReplicationGroup(id) => format!("cache: ElastiCache replication group {id}"),
     });
-    let (cache, room) = festa::wiring::cache_and_waiting_room(&config).await?;
+    let festa::wiring::Live {
+        cache,
+        waiting_room: room,
+        presence,
+    } = festa::wiring::live(&config).await?;
     let policy = AdmitPolicy::at_rate(config.admit_rate_per_second);
     description.push(format!(
         "waiting room: admits {} a second per festival, ticked in process (ADMIT_RATE_PER_SECOND)",
@@ -223,11 +260,33 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         reservations: Reservations {
             store: reservations,
             room: room.clone(),
-            festivals: directory,
+            festivals: directory.clone(),
             events,
             clock: clock.clone(),
-            ids,
+            ids: ids.clone(),
         },
+    });
+    let sockets = Arc::new(sockets::LocalSockets::default());
+    let chat = Chat {
+        store: chat_store,
+        connections,
+        presence,
+        pusher: sockets.clone(),
+        festivals: directory,
+        clock: clock.clone(),
+        ids: ids.clone(),
+        turns: RoomTurns::default(),
+    };
+    let gate = TokenGate {
+        keys: keys.clone(),
+        sessions: sessions.clone(),
+        clock: clock.clone(),
+    };
+    description.push("chat: WebSocket endpoint at /ws?token=<accessToken>".into());
+    let chat_service = chat.clone();
+    let talk = Arc::new(ChatState {
+        chat: chat.clone(),
+        gate: Some(gate.clone()),
     });
     let catalogue = Arc::new(FestivalsState {
         festivals: festivals.clone(),
@@ -237,12 +296,14 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
     routes.extend(festa_festivals::routes(catalogue));
     routes.extend(festa_queue::routes(queue));
     routes.extend(festa_reservations::routes(bookings));
+    routes.extend(festa_chat::routes(talk));
     let authenticator = http_glue::Authenticator {
         keys,
         sessions,
         clock,
     };
-    let router = http_glue::router(routes, authenticator, outbox.clone(), openapi::document());
+    let router = http_glue::router(routes, authenticator, outbox.clone(), openapi::document())
+        .route("/ws", sockets::endpoint(chat, gate, sockets, ids));
 
     let mut admins: Vec<String> = config.admin_emails.into_iter().collect();
     admins.sort();
@@ -252,6 +313,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         festivals,
         events: recorded,
         room,
+        chat: chat_service,
         description,
         admins,
     })

@@ -16,7 +16,20 @@ const REQUIRED: &[(&str, &[&str])] = &[
         "./functions/reservations",
         &["RECORDS_TABLE", "EVENT_BUS_NAME"],
     ),
+    (
+        "./functions/chat",
+        &[
+            "RECORDS_TABLE",
+            "MESSAGES_TABLE",
+            "CONNECTIONS_TABLE",
+            "CHAT_CALLBACK_URL",
+            "REDIS_URL",
+        ],
+    ),
 ];
+
+/// What single binaries require beyond their crate's state.
+const REQUIRED_BY_BINARY: &[(&str, &[&str])] = &[("ws-connect", &["JWT_SECRET"])];
 
 /// One function of the template: its binary, crate and variables.
 #[derive(Default, Debug)]
@@ -94,12 +107,23 @@ fn read_template() -> (Vec<Function>, BTreeSet<String>) {
 fn every_function_gets_the_variables_its_crate_requires() {
     let (functions, globals) = read_template();
     let required: BTreeMap<&str, &[&str]> = REQUIRED.iter().copied().collect();
+    let by_binary: BTreeMap<&str, &[&str]> = REQUIRED_BY_BINARY.iter().copied().collect();
     assert!(functions.len() >= 20, "found {} functions", functions.len());
+    for binary in by_binary.keys() {
+        assert!(
+            functions.iter().any(|f| f.binary == *binary),
+            "no function builds {binary}"
+        );
+    }
     for f in &functions {
         let needs = required
             .get(f.code_uri.as_str())
             .unwrap_or_else(|| panic!("{}: unknown CodeUri {}", f.binary, f.code_uri));
-        for var in *needs {
+        let extra = by_binary
+            .get(f.binary.as_str())
+            .copied()
+            .unwrap_or_default();
+        for var in needs.iter().chain(extra) {
             assert!(
                 globals.contains(*var) || f.variables.contains(*var),
                 "{} ({}) lacks {var}",

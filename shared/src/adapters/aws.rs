@@ -53,3 +53,20 @@ pub fn sqs(config: &SdkConfig) -> aws_sdk_sqs::Client {
 pub fn eventbridge(config: &SdkConfig) -> aws_sdk_eventbridge::Client {
     aws_sdk_eventbridge::Client::new(config)
 }
+
+/// An API Gateway management API client for one WebSocket API stage.
+///
+/// That API is served by the stage itself
+/// (`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`, `CHAT_CALLBACK_URL`), so
+/// `callback_url` replaces any endpoint the configuration holds, a global `AWS_ENDPOINT_URL`
+/// included.
+#[cfg(feature = "apigateway")]
+pub fn apigateway_management(
+    config: &SdkConfig,
+    callback_url: &str,
+) -> aws_sdk_apigatewaymanagement::Client {
+    let conf = aws_sdk_apigatewaymanagement::config::Builder::from(config)
+        .endpoint_url(callback_url)
+        .build();
+    aws_sdk_apigatewaymanagement::Client::from_conf(conf)
+}

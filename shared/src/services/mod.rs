@@ -1,6 +1,7 @@
 //! The business rules: each function takes the ports it needs.
 
 pub mod accounts;
+pub mod chat;
 pub mod directory;
 pub mod festivals;
 pub mod passwords;

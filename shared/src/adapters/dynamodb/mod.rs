@@ -1,9 +1,10 @@
 //! DynamoDB adapters: the single-table records store (accounts, sessions, festivals, their
-//! ticket stock and reservations) and the n-gram search index.
+//! ticket stock and reservations, chat rooms and memberships), the n-gram search index, the
+//! chat messages and the open WebSocket connections.
 //!
 //! The item layout is described in `docs/deployment-contract.md` (tables) and below; the
-//! semantics match the in-memory adapters exactly, which the contract suite in
-//! `tests/contract` checks against both.
+//! semantics match the in-memory adapters exactly, which the contract suites in
+//! `tests/contract` and `tests/chat_store_contract.rs` check against both.
 //!
 //! Records table (`pk` / `sk`, GSI `gsi1` on `gsi1pk` / `gsi1sk`):
 //!
@@ -16,11 +17,22 @@
 //! | reservation | `USER#<email>` | `RESERVATION#<id>` (gsi1pk `RESERVED#<festivalId>#<date>` while confirmed) |
 //! | one-per-date guard | `USER#<email>` | `GUARD#<festivalId>#<date>` |
 //! | idempotency key | `USER#<email>` | `IDEMPOTENCY#<key>` (`ttl`) |
+//! | chat room totals | `CHAT#<roomId>` | `ROOM` (`lastSeq`, `memberCount`, `lastMessage`, `lastMessageAt`) |
+//! | chat member | `CHAT#<roomId>` | `MEMBER#<userId>` (`joinedSeq`) |
+//! | the member's room | `CHATTER#<userId>` | `ROOM#<roomId>` (as the member item) |
+//! | resend guard | `CHAT#<roomId>` | `SENT#<senderId>#<clientMsgId>` (`seq`, `messageId`, `ttl`) |
 //!
 //! Search table: pk `<gram>`, sk `<festivalId>`.
+//!
+//! Messages table: pk `chatRoomId` (S), sk `seq` (N).
+//!
+//! Connections table: pk `connectionId` (S), GSI `byUser` on `userId` (S, all attributes),
+//! expiring through `ttl` (epoch seconds of `expiresAt`).
 
 mod accounts;
 mod attrs;
+mod chat;
+mod connections;
 mod festivals;
 mod reservations;
 mod search;
@@ -30,11 +42,15 @@ mod tables;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::error::AppError;
 
 pub use aws_sdk_dynamodb::Client;
-pub use tables::ensure_tables;
+pub use chat::DynamoChat;
+pub use connections::DynamoConnections;
+pub use tables::{ensure_chat_tables, ensure_tables};
 
 /// Accounts, sessions and festivals in the single-table records table.
 #[derive(Debug, Clone)]
@@ -89,7 +105,6 @@ where
     super::aws::call_failed(format_args!("DynamoDB {op} on table {table}"), &err)
 }
 
-/// A malformed builder input (a bug of ours, never of the caller).
 /// Whether a write failed only because its condition did not hold (a domain answer, not a fault).
 fn condition_failed<E, R>(err: &SdkError<E, R>) -> bool
 where
@@ -100,8 +115,77 @@ where
         .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
+/// A malformed builder input (a bug of ours, never of the caller).
 fn build_error(what: &str, err: aws_sdk_dynamodb::error::BuildError) -> AppError {
     AppError::internal(format!("could not build DynamoDB {what}: {err}"))
+}
+
+/// How many times a transaction that lost a conflict is tried in all.
+const CONFLICT_ATTEMPTS: u32 = 12;
+
+/// Why a transaction was cancelled, item by item (`None` where an item was fine).
+fn cancellation_codes(err: &TransactWriteItemsError) -> Option<Vec<Option<String>>> {
+    match err {
+        TransactWriteItemsError::TransactionCanceledException(e) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().filter(|c| *c != "None").map(str::to_string))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Whether the transaction lost only to another one in flight (worth retrying).
+fn lost_conflict(err: &TransactWriteItemsError) -> bool {
+    match err {
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            let reasons = e.cancellation_reasons();
+            reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"))
+                && !reasons
+                    .iter()
+                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
+        }
+        TransactWriteItemsError::TransactionInProgressException(_) => true,
+        _ => false,
+    }
+}
+
+/// Jittered exponential back-off before retry `attempt` (5 ms doubling to 320 ms, halved to
+/// full at random so a rush of losers spreads out).
+fn conflict_backoff(attempt: u32) -> Duration {
+    let ceiling = 5u64 << attempt.min(6);
+    Duration::from_millis(ceiling / 2 + rand::random::<u64>() % (ceiling / 2 + 1))
+}
+
+/// Runs a transaction, retrying the losses to concurrent transactions (a rush makes such
+/// conflicts routine); a condition that does not hold is answered at once.
+async fn transact(
+    client: &Client,
+    what: &str,
+    items: Vec<TransactWriteItem>,
+) -> Result<(), SdkError<TransactWriteItemsError>> {
+    let mut attempt = 0;
+    loop {
+        let result = client
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .send()
+            .await;
+        match result {
+            Err(err)
+                if attempt + 1 < CONFLICT_ATTEMPTS
+                    && err.as_service_error().is_some_and(lost_conflict) =>
+            {
+                attempt += 1;
+                tracing::debug!(what, attempt, "transaction conflict; retrying");
+                tokio::time::sleep(conflict_backoff(attempt)).await;
+            }
+            other => return other.map(|_| ()),
+        }
+    }
 }
 
 /// DynamoDB's `Limit` is an `i32`.

@@ -13,23 +13,18 @@
 //! with another transaction on the same stock item (`TransactionConflict`) are retried with
 //! jittered back-off, since a ticket rush makes such conflicts routine.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::accounts::user_pk;
 use super::attrs::{self, Item};
-use super::{build_error, query_limit, sdk_error, DynamoRecords};
+use super::{build_error, cancellation_codes, query_limit, sdk_error, transact, DynamoRecords};
 use crate::error::{AppError, AppResult};
 use crate::model::{BookingRequest, Reservation, ReservationStatus};
 use crate::ports::{Booking, Cancellation, IdempotentBooking, ReservationStore};
 
 const RESERVATION_PREFIX: &str = "RESERVATION#";
-/// How many times a transaction that lost a conflict is tried in all.
-const CONFLICT_ATTEMPTS: u32 = 12;
 
 fn reservation_sk(id: &str) -> String {
     format!("{RESERVATION_PREFIX}{id}")
@@ -115,72 +110,7 @@ fn idempotent_from(item: &Item) -> AppResult<IdempotentBooking> {
     })
 }
 
-/// Why a transaction was cancelled, item by item (`None` where an item was fine).
-fn cancellation_codes(err: &TransactWriteItemsError) -> Option<Vec<Option<String>>> {
-    match err {
-        TransactWriteItemsError::TransactionCanceledException(e) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().filter(|c| *c != "None").map(str::to_string))
-                .collect(),
-        ),
-        _ => None,
-    }
-}
-
-/// Whether the transaction lost only to another one in flight (worth retrying).
-fn lost_conflict(err: &TransactWriteItemsError) -> bool {
-    match err {
-        TransactWriteItemsError::TransactionCanceledException(e) => {
-            let reasons = e.cancellation_reasons();
-            reasons
-                .iter()
-                .any(|r| r.code() == Some("TransactionConflict"))
-                && !reasons
-                    .iter()
-                    .any(|r| r.code() == Some("ConditionalCheckFailed"))
-        }
-        TransactWriteItemsError::TransactionInProgressException(_) => true,
-        _ => false,
-    }
-}
-
-/// Jittered exponential back-off before retry `attempt` (5 ms doubling to 320 ms, halved to
-/// full at random so a rush of losers spreads out).
-fn conflict_backoff(attempt: u32) -> Duration {
-    let ceiling = 5u64 << attempt.min(6);
-    Duration::from_millis(ceiling / 2 + rand::random::<u64>() % (ceiling / 2 + 1))
-}
-
 impl DynamoRecords {
-    /// Runs a transaction, retrying the losses to concurrent transactions.
-    async fn transact(
-        &self,
-        what: &str,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<(), aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>> {
-        let mut attempt = 0;
-        loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            match result {
-                Err(err)
-                    if attempt + 1 < CONFLICT_ATTEMPTS
-                        && err.as_service_error().is_some_and(lost_conflict) =>
-                {
-                    attempt += 1;
-                    tracing::debug!(what, attempt, "transaction conflict; retrying");
-                    tokio::time::sleep(conflict_backoff(attempt)).await;
-                }
-                other => return other.map(|_| ()),
-            }
-        }
-    }
-
     async fn get_item(&self, key: Item, what: &str) -> AppResult<Option<Item>> {
         let out = self
             .client
@@ -263,7 +193,7 @@ impl ReservationStore for DynamoRecords {
                 .map_err(|e| build_error("idempotency key put", e))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        let err = match self.transact("booking", items).await {
+        let err = match transact(&self.client, "booking", items).await {
             Ok(()) => return Ok(Booking::Confirmed),
             Err(err) => err,
         };
@@ -426,7 +356,7 @@ impl ReservationStore for DynamoRecords {
             TransactWriteItem::builder().update(give_back).build(),
             TransactWriteItem::builder().delete(release).build(),
         ];
-        match self.transact("cancellation", items).await {
+        match transact(&self.client, "cancellation", items).await {
             Ok(()) => {
                 let mut cancelled = current;
                 cancelled.status = ReservationStatus::Cancelled;

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus, KeySchemaElement, KeyType,
     Projection, ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
@@ -33,10 +34,60 @@ pub async fn ensure_tables(
     Ok(())
 }
 
+/// Creates the chat's messages and connections tables if they are missing (on-demand
+/// billing, the key schema of `docs/deployment-contract.md`), waits until both are active, and
+/// enables TTL on the connections table's `ttl` attribute where the service supports it.
+pub async fn ensure_chat_tables(
+    client: &Client,
+    messages_table: &str,
+    connections_table: &str,
+) -> AppResult<()> {
+    if !exists(client, messages_table).await? {
+        let create = client
+            .create_table()
+            .table_name(messages_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute_of("chatRoomId", ScalarAttributeType::S)?)
+            .attribute_definitions(attribute_of("seq", ScalarAttributeType::N)?)
+            .key_schema(key("chatRoomId", KeyType::Hash)?)
+            .key_schema(key("seq", KeyType::Range)?);
+        create_table(create, messages_table).await?;
+    }
+    if !exists(client, connections_table).await? {
+        let by_user = GlobalSecondaryIndex::builder()
+            .index_name("byUser")
+            .key_schema(key("userId", KeyType::Hash)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| build_error("global secondary index", e))?;
+        let create = client
+            .create_table()
+            .table_name(connections_table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("connectionId")?)
+            .attribute_definitions(attribute("userId")?)
+            .key_schema(key("connectionId", KeyType::Hash)?)
+            .global_secondary_indexes(by_user);
+        create_table(create, connections_table).await?;
+    }
+    wait_active(client, messages_table).await?;
+    wait_active(client, connections_table).await?;
+    enable_ttl(client, connections_table).await;
+    Ok(())
+}
+
 fn attribute(name: &str) -> AppResult<AttributeDefinition> {
+    attribute_of(name, ScalarAttributeType::S)
+}
+
+fn attribute_of(name: &str, kind: ScalarAttributeType) -> AppResult<AttributeDefinition> {
     AttributeDefinition::builder()
         .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
+        .attribute_type(kind)
         .build()
         .map_err(|e| build_error("attribute definition", e))
 }
@@ -49,15 +100,44 @@ fn key(name: &str, kind: KeyType) -> AppResult<KeySchemaElement> {
         .map_err(|e| build_error("key schema", e))
 }
 
-/// Creates the table unless it exists.
-async fn ensure_table(client: &Client, table: &str, records: bool) -> AppResult<()> {
+/// Whether the table exists (in any status).
+async fn exists(client: &Client, table: &str) -> AppResult<bool> {
     match client.describe_table().table_name(table).send().await {
-        Ok(_) => return Ok(()),
+        Ok(_) => Ok(true),
         Err(err)
             if err
                 .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) => {}
-        Err(err) => return Err(sdk_error("DescribeTable", table, err)),
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(sdk_error("DescribeTable", table, err)),
+    }
+}
+
+/// Sends the creation; a table someone else created meanwhile is as good as ours.
+async fn create_table(create: CreateTableFluentBuilder, table: &str) -> AppResult<()> {
+    match create.send().await {
+        Ok(_) => {
+            tracing::info!(table, "created DynamoDB table");
+            Ok(())
+        }
+        // Someone else created it between our look and our create.
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(sdk_error("CreateTable", table, err)),
+    }
+}
+
+/// Creates the table unless it exists.
+async fn ensure_table(client: &Client, table: &str, records: bool) -> AppResult<()> {
+    if exists(client, table).await? {
+        return Ok(());
     }
     let mut create = client
         .create_table()
@@ -84,21 +164,7 @@ async fn ensure_table(client: &Client, table: &str, records: bool) -> AppResult<
             .attribute_definitions(attribute("gsi1sk")?)
             .global_secondary_indexes(gsi1);
     }
-    match create.send().await {
-        Ok(_) => {
-            tracing::info!(table, "created DynamoDB table");
-            Ok(())
-        }
-        // Someone else created it between our look and our create.
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
-        Err(err) => Err(sdk_error("CreateTable", table, err)),
-    }
+    create_table(create, table).await
 }
 
 async fn wait_active(client: &Client, table: &str) -> AppResult<()> {
@@ -169,7 +235,7 @@ async fn enable_ttl(client: &Client, table: &str) {
         tracing::warn!(
             table,
             error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err),
-            "could not enable TTL; expired sessions will not be swept"
+            "could not enable TTL; expired items will not be swept"
         );
     }
 }

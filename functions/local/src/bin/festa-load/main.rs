@@ -2,11 +2,15 @@
 //!
 //! `festa-load rush`: the original waiting-room scenario (see `rush.rs`).
 //!
+//! `festa-load chat`: 1,000 WebSocket clients in one room, and history pages (see `chat.rs`).
+//!
 //! `festa-load search`: seeds a catalogue into an in-process local platform, then measures
 //! `GET /festivals/search` over HTTP: first every distinct query once (answered by the n-gram
 //! index), then a fixed number of repeated queries (answered by the cache: in process by
 //! default, Redis when `REDIS_URL` is set). Prints throughput and latency percentiles.
 
+mod accounts;
+mod chat;
 mod rush;
 
 use std::sync::Arc;
@@ -104,9 +108,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 ),
         )
         .subcommand(rush::command())
+        .subcommand(chat::command())
         .get_matches();
     let args = match args.subcommand() {
         Some(("rush", args)) => return rush::run(args).await,
+        Some(("chat", args)) => return chat::run(args).await,
         Some(("search", args)) => args,
         _ => unreachable!("subcommand required"),
     };

@@ -1,0 +1,15 @@
+//! Lambda for `GET /festivals/chatting/list`.
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    festa::observability::init();
+    let state = Arc::new(festa_chat::ChatState::from_env().await?);
+    festa::api::lambda::serve(festa::api::Route::find_method(
+        festa_chat::routes(state),
+        &http::Method::GET,
+        "/festivals/chatting/list",
+    )?)
+    .await
+}

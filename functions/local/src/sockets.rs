@@ -1,0 +1,119 @@
+//! The local WebSocket endpoint (`/ws?token=`): the same chat service the WebSocket Lambdas
+//! run, with a pusher that writes to the open sockets instead of calling API Gateway.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, MethodRouter};
+use festa::ports::{ConnectionPusher, IdSource, Push};
+use festa::services::chat::Chat;
+use festa::services::tokens::Identity;
+use festa::{AppError, AppResult};
+use festa_chat::TokenGate;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+
+/// API Gateway's WebSocket frame limit; larger frames close the socket, as there.
+const MAX_FRAME_BYTES: usize = 128 * 1024;
+
+/// The open sockets, by connection id; each has a queue its writer task drains, so a push
+/// never waits on a slow client.
+#[derive(Default)]
+pub struct LocalSockets {
+    open: Mutex<HashMap<String, mpsc::UnboundedSender<String>>>,
+}
+
+#[async_trait]
+impl ConnectionPusher for LocalSockets {
+    async fn push(&self, connection_id: &str, frame: &str) -> AppResult<Push> {
+        let queue = self.open.lock().unwrap().get(connection_id).cloned();
+        match queue {
+            Some(queue) if queue.send(frame.to_string()).is_ok() => Ok(Push::Delivered),
+            _ => Ok(Push::Gone),
+        }
+    }
+}
+
+/// `GET /ws?token=<accessToken>`: a bad or missing token refuses the upgrade with 401.
+pub fn endpoint(
+    chat: Chat,
+    gate: TokenGate,
+    sockets: Arc<LocalSockets>,
+    ids: Arc<dyn IdSource>,
+) -> MethodRouter {
+    get(
+        move |Query(query): Query<HashMap<String, String>>, upgrade: WebSocketUpgrade| {
+            let (chat, gate, sockets, ids) =
+                (chat.clone(), gate.clone(), sockets.clone(), ids.clone());
+            async move {
+                let identity = match gate.identify(query.get("token").map(String::as_str)).await {
+                    Ok(identity) => identity,
+                    Err(err) => {
+                        let status = if matches!(err, AppError::Internal(_)) {
+                            tracing::error!(error = %err, "could not check a WebSocket token");
+                            StatusCode::INTERNAL_SERVER_ERROR
+                        } else {
+                            StatusCode::UNAUTHORIZED
+                        };
+                        return status.into_response();
+                    }
+                };
+                let connection_id = ids.new_id();
+                upgrade
+                    .max_message_size(MAX_FRAME_BYTES)
+                    .on_upgrade(move |socket| run(socket, chat, sockets, connection_id, identity))
+                    .into_response()
+            }
+        },
+    )
+}
+
+/// One socket's life: `$connect`, its frames in order, then `$disconnect`.
+async fn run(
+    socket: WebSocket,
+    chat: Chat,
+    sockets: Arc<LocalSockets>,
+    connection_id: String,
+    identity: Identity,
+) {
+    let (queue, mut pending) = mpsc::unbounded_channel::<String>();
+    sockets
+        .open
+        .lock()
+        .unwrap()
+        .insert(connection_id.clone(), queue);
+    let (mut sink, mut stream) = socket.split();
+    let writer = tokio::spawn(async move {
+        while let Some(text) = pending.recv().await {
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    if let Err(err) = chat.connect(&connection_id, &identity).await {
+        tracing::error!(error = %err, "could not record a WebSocket connection");
+    } else {
+        while let Some(Ok(message)) = stream.next().await {
+            let done = match message {
+                Message::Text(text) => chat.frame(&connection_id, text.as_str()).await,
+                Message::Binary(_) => chat.refuse_binary(&connection_id).await,
+                Message::Close(_) => break,
+                Message::Ping(_) | Message::Pong(_) => Ok(()),
+            };
+            if let Err(err) = done {
+                tracing::error!(error = %err, "a chat frame failed");
+            }
+        }
+    }
+    sockets.open.lock().unwrap().remove(&connection_id);
+    if let Err(err) = chat.disconnect(&connection_id).await {
+        tracing::error!(error = %err, "could not forget a WebSocket connection");
+    }
+    let _ = writer.await;
+}

@@ -1,0 +1,303 @@
+//! The WebSocket side of chat: connections come and go, frames arrive one at a time.
+
+use futures_util::stream::{self, StreamExt};
+
+use super::frames::{self, ClientFrame, ServerFrame};
+use super::{
+    connection_lifetime, resend_window, unread, Chat, FANOUT_CONCURRENCY, MAX_CLIENT_MSG_ID,
+    MAX_CONTENT_CHARS, MESSAGES_PER_SECOND,
+};
+use crate::error::{AppError, AppResult};
+use crate::model::{ChatMessage, Connection};
+use crate::ports::{Appended, MessageDraft, Push, Recipient};
+use crate::services::tokens::Identity;
+
+impl Chat {
+    /// Records an authenticated connection and routes the user's rooms to it.
+    pub async fn connect(&self, connection_id: &str, caller: &Identity) -> AppResult<()> {
+        let now = self.clock.now();
+        let connection = Connection {
+            connection_id: connection_id.to_string(),
+            user_id: caller.user_id.clone(),
+            name: caller.name.clone(),
+            connected_at: now,
+            expires_at: now + connection_lifetime(),
+        };
+        self.connections.open(&connection).await?;
+        for membership in self.store.memberships_of(&caller.user_id).await? {
+            self.presence
+                .attach(&membership.chat_room_id, connection_id, &caller.user_id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a closed connection; an unknown one (already cleaned up) is fine.
+    pub async fn disconnect(&self, connection_id: &str) -> AppResult<()> {
+        let Some(connection) = self.connections.close(connection_id).await? else {
+            return Ok(());
+        };
+        for membership in self.store.memberships_of(&connection.user_id).await? {
+            self.presence
+                .detach(&membership.chat_room_id, connection_id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Carries out one frame from a connection. Answers (acks, unread counts, errors) are
+    /// pushed to that connection; a failure never closes it or touches anyone else's.
+    pub async fn frame(&self, connection_id: &str, text: &str) -> AppResult<()> {
+        let outcome = match frames::parse(text) {
+            Ok(frame) => {
+                let client_msg_id = match &frame {
+                    ClientFrame::SendMessage { client_msg_id, .. } => Some(client_msg_id.clone()),
+                    _ => None,
+                };
+                self.carry_out(connection_id, frame)
+                    .await
+                    .map_err(|err| (err, client_msg_id))
+            }
+            Err(failure) => Err(failure),
+        };
+        match outcome {
+            Ok(()) => Ok(()),
+            Err((err, client_msg_id)) => {
+                let frame = ServerFrame::error(&err, client_msg_id);
+                self.pusher.push(connection_id, &frame.to_text()).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Answers a binary frame, which chat does not speak, with an error frame.
+    pub async fn refuse_binary(&self, connection_id: &str) -> AppResult<()> {
+        let err = AppError::validation("frames must be JSON text, not binary");
+        let frame = ServerFrame::error(&err, None);
+        self.pusher.push(connection_id, &frame.to_text()).await?;
+        Ok(())
+    }
+
+    async fn carry_out(&self, connection_id: &str, frame: ClientFrame) -> AppResult<()> {
+        let now = self.clock.now();
+        let connection = self
+            .connections
+            .get(connection_id, now)
+            .await?
+            .ok_or_else(|| {
+                AppError::Unauthorized("this connection has ended; connect again".into())
+            })?;
+        match frame {
+            ClientFrame::SendMessage {
+                chat_room_id,
+                content,
+                client_msg_id,
+            } => {
+                self.send(&connection, chat_room_id, content, client_msg_id)
+                    .await
+            }
+            ClientFrame::EnterRoom { chat_room_id } => {
+                let membership = self.member_of(&connection, &chat_room_id).await?;
+                let last_seq = self.last_seq(&chat_room_id).await?;
+                let read = self
+                    .presence
+                    .view(&chat_room_id, connection_id, &connection.user_id, last_seq)
+                    .await?;
+                self.tell_unread(
+                    connection_id,
+                    &chat_room_id,
+                    unread(last_seq, read, &membership),
+                )
+                .await
+            }
+            ClientFrame::LeaveRoom { chat_room_id } => {
+                let membership = self.member_of(&connection, &chat_room_id).await?;
+                let read = self
+                    .presence
+                    .unview(&chat_room_id, connection_id, &connection.user_id)
+                    .await?;
+                let last_seq = self.last_seq(&chat_room_id).await?;
+                self.tell_unread(
+                    connection_id,
+                    &chat_room_id,
+                    unread(last_seq, read, &membership),
+                )
+                .await
+            }
+            ClientFrame::MarkRead { chat_room_id, seq } => {
+                let membership = self.member_of(&connection, &chat_room_id).await?;
+                let last_seq = self.last_seq(&chat_room_id).await?;
+                // Never past the newest message, or later messages would arrive already read.
+                let read = self
+                    .presence
+                    .mark_read(&chat_room_id, &connection.user_id, seq.min(last_seq))
+                    .await?;
+                self.tell_unread(
+                    connection_id,
+                    &chat_room_id,
+                    unread(last_seq, read, &membership),
+                )
+                .await
+            }
+        }
+    }
+
+    async fn member_of(
+        &self,
+        connection: &Connection,
+        chat_room_id: &str,
+    ) -> AppResult<crate::model::Membership> {
+        self.store
+            .membership(chat_room_id, &connection.user_id)
+            .await?
+            .ok_or(AppError::NotAMember)
+    }
+
+    async fn last_seq(&self, chat_room_id: &str) -> AppResult<u64> {
+        Ok(self
+            .store
+            .activity(&[chat_room_id.to_string()])
+            .await?
+            .first()
+            .map_or(0, |a| a.last_seq))
+    }
+
+    async fn tell_unread(
+        &self,
+        connection_id: &str,
+        chat_room_id: &str,
+        unread_count: u64,
+    ) -> AppResult<()> {
+        let frame = ServerFrame::Unread {
+            chat_room_id: chat_room_id.to_string(),
+            unread_count,
+        };
+        self.pusher.push(connection_id, &frame.to_text()).await?;
+        Ok(())
+    }
+
+    /// Stores the message once (a resend is acknowledged with its first `seq`), acknowledges
+    /// it to the sender, then hands it to every connection of every member.
+    async fn send(
+        &self,
+        connection: &Connection,
+        chat_room_id: String,
+        content: String,
+        client_msg_id: String,
+    ) -> AppResult<()> {
+        let now = self.clock.now();
+        if !self
+            .presence
+            .allow_message(&connection.connection_id, now, MESSAGES_PER_SECOND)
+            .await?
+        {
+            return Err(AppError::RateLimited(format!(
+                "at most {MESSAGES_PER_SECOND} messages a second per connection"
+            )));
+        }
+        let chars = content.chars().count();
+        if chars == 0 || chars > MAX_CONTENT_CHARS || content.trim().is_empty() {
+            return Err(AppError::validation(format!(
+                "content must be 1 to {MAX_CONTENT_CHARS} characters, not all blank"
+            )));
+        }
+        let id_chars = client_msg_id.chars().count();
+        if id_chars == 0
+            || id_chars > MAX_CLIENT_MSG_ID
+            || client_msg_id.chars().any(char::is_control)
+        {
+            return Err(AppError::validation(format!(
+                "clientMsgId must be 1 to {MAX_CLIENT_MSG_ID} characters"
+            )));
+        }
+        let draft = MessageDraft {
+            chat_room_id: chat_room_id.clone(),
+            sender_id: connection.user_id.clone(),
+            sender_name: connection.name.clone(),
+            content,
+            client_msg_id,
+            message_id: self.ids.new_id(),
+            sent_at: now,
+            guard_expires_at: now + resend_window(),
+        };
+        let _turn = self.turns.take(&chat_room_id).await;
+        let (message, fresh) = match self.store.append(&draft).await? {
+            Appended::Stored(message) => (message, true),
+            Appended::Resent(message) => (message, false),
+        };
+        let ack = ServerFrame::Ack {
+            client_msg_id: message.client_msg_id.clone(),
+            seq: message.seq,
+            message_id: message.message_id.clone(),
+        };
+        self.pusher
+            .push(&connection.connection_id, &ack.to_text())
+            .await?;
+        if fresh {
+            // The sender has read their own message.
+            self.presence
+                .mark_read(&chat_room_id, &connection.user_id, message.seq)
+                .await?;
+            self.fan_out(message).await?;
+        }
+        Ok(())
+    }
+
+    /// Pushes a stored message to every attached connection, a bounded number at a time;
+    /// connections not viewing the room also hear their user's unread count. A closed
+    /// connection is forgotten and never fails the send.
+    async fn fan_out(&self, message: ChatMessage) -> AppResult<()> {
+        let recipients = self
+            .presence
+            .deliver(&message.chat_room_id, message.seq)
+            .await?;
+        let text = ServerFrame::Message(message.clone()).to_text();
+        let message = &message;
+        let text = text.as_str();
+        stream::iter(recipients)
+            .for_each_concurrent(FANOUT_CONCURRENCY, |recipient| async move {
+                if let Err(err) = self.push_to(message, text, &recipient).await {
+                    tracing::warn!(error = %err, "could not push a chat message to a connection");
+                }
+            })
+            .await;
+        Ok(())
+    }
+
+    async fn push_to(
+        &self,
+        message: &ChatMessage,
+        text: &str,
+        recipient: &Recipient,
+    ) -> AppResult<()> {
+        let mut pushed = self.pusher.push(&recipient.connection_id, text).await?;
+        if pushed == Push::Delivered && !recipient.viewing {
+            let unread = ServerFrame::Unread {
+                chat_room_id: message.chat_room_id.clone(),
+                unread_count: message.seq.saturating_sub(recipient.read_seq),
+            };
+            pushed = self
+                .pusher
+                .push(&recipient.connection_id, &unread.to_text())
+                .await?;
+        }
+        if pushed == Push::Gone {
+            self.forget(&message.chat_room_id, &recipient.connection_id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a connection API Gateway reports as gone: its record and its place in the room.
+    async fn forget(&self, chat_room_id: &str, connection_id: &str) -> AppResult<()> {
+        self.presence.detach(chat_room_id, connection_id).await?;
+        if let Some(connection) = self.connections.close(connection_id).await? {
+            for membership in self.store.memberships_of(&connection.user_id).await? {
+                self.presence
+                    .detach(&membership.chat_room_id, connection_id)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
