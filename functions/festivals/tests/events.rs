@@ -35,6 +35,21 @@ const AUTH_EVENTS: [&str; 7] = [
     "refresh-token",
     "authorizer",
 ];
+/// Every chat binary (functions/chat/tests/events.rs replays these); the chat REST routes live
+/// under `/festivals/chatting`.
+const CHAT_EVENTS: [&str; 11] = [
+    "join-chat-room",
+    "enter-chat-room",
+    "list-chat-rooms",
+    "leave-chat-room",
+    "ws-connect",
+    "ws-disconnect",
+    "ws-send-message",
+    "ws-enter-room",
+    "ws-leave-room",
+    "ws-mark-read",
+    "ws-default",
+];
 
 const FESTIVAL_NAME: &str = "서울 세계 불꽃축제 2027";
 
@@ -293,17 +308,21 @@ fn listed_events() -> BTreeSet<String> {
         .collect()
 }
 
-/// A sample event without a test fails here: every file is a festival event replayed above
-/// or an account event replayed by functions/auth/tests/events.rs.
+/// A sample event without a test fails here: every `/festivals` route event is a festival event
+/// replayed above (or, under `/festivals/chatting`, a chat event replayed by
+/// functions/chat/tests/events.rs), and events/ holds one event per Lambda binary.
 #[test]
 fn every_festival_event_is_covered_and_every_event_has_an_area() {
     for name in listed_events() {
         let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
         let raw: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        if raw["resource"]
-            .as_str()
-            .is_some_and(|r| r.starts_with("/festivals"))
-        {
+        let resource = raw["resource"].as_str().unwrap_or_default();
+        if resource.starts_with("/festivals/chatting") {
+            assert!(
+                CHAT_EVENTS.contains(&name.as_str()),
+                "events/{name}.json has no test in functions/chat/tests/events.rs"
+            );
+        } else if resource.starts_with("/festivals") {
             assert!(
                 FESTIVAL_EVENTS.contains(&name.as_str()),
                 "events/{name}.json has no test in functions/festivals/tests/events.rs"
@@ -313,7 +332,9 @@ fn every_festival_event_is_covered_and_every_event_has_an_area() {
     }
     let festivals: BTreeSet<String> = FESTIVAL_EVENTS.iter().map(|s| s.to_string()).collect();
     let accounts: BTreeSet<String> = AUTH_EVENTS.iter().map(|s| s.to_string()).collect();
+    let chat: BTreeSet<String> = CHAT_EVENTS.iter().map(|s| s.to_string()).collect();
     assert!(festivals.is_disjoint(&accounts));
+    assert!(festivals.is_disjoint(&chat) && accounts.is_disjoint(&chat));
     assert_eq!(
         listed_events(),
         lambda_binaries(),
