@@ -164,7 +164,7 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         ManualClock, MemoryChat, MemoryConnections, MemoryPresence, MemoryRecords, SequentialIds,
     };
     use festa::model::{Festival, Role};
-    use festa::ports::{ConnectionStore, FestivalStore, RoomPresence};
+    use festa::ports::{Clock, ConnectionStore, FestivalStore, RoomPresence};
     use festa::services::chat::{Chat, RoomTurns};
     use festa::services::directory::FestivalDirectory;
     use festa::services::tokens::Identity;
@@ -203,13 +203,14 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
     records.create_festival(&festival).await.unwrap();
     let connections = Arc::new(MemoryConnections::new());
     let presence = Arc::new(MemoryPresence::new());
+    let clock = Arc::new(ManualClock::new(Utc::now()));
     let chat = Chat {
         store: Arc::new(MemoryChat::new()),
         connections: connections.clone(),
         presence: presence.clone(),
         pusher: Arc::new(pusher(&server).await),
         festivals: FestivalDirectory::new(records),
-        clock: Arc::new(ManualClock::new(Utc::now())),
+        clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         turns: RoomTurns::default(),
     };
@@ -230,9 +231,11 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
 
     let frame =
         r#"{"action":"sendMessage","chatRoomId":"fest-1","content":"hi","clientMsgId":"c1"}"#;
+    // Long after the connections opened (one still opening also answers Gone, and is kept).
+    clock.advance(chrono::Duration::minutes(1));
     chat.frame(SENDER, frame).await.expect("the send succeeds");
 
-    let now = Utc::now();
+    let now = clock.now();
     assert!(connections.get(STALE, now).await.unwrap().is_none());
     assert!(connections.get(LIVE, now).await.unwrap().is_some());
     assert!(connections.get(SENDER, now).await.unwrap().is_some());

@@ -246,19 +246,41 @@ async fn read_markers_only_move_forward(presence: Arc<dyn RoomPresence>, run: &s
         Vec::<u64>::new()
     );
 
-    p.forget_reader(&r1, "alice").await.unwrap();
+    p.forget_member(&r1, "alice").await.unwrap();
     assert_eq!(
         p.read_markers(&rooms, "alice").await.unwrap(),
         vec![0, 0, big + 2, u64::MAX, 0]
     );
     assert_eq!(marker(p, &r1, "bob").await, 1, "only alice was forgotten");
     // Harmless: forgetting twice, someone without a marker, in a room never seen.
-    p.forget_reader(&r1, "alice").await.unwrap();
-    p.forget_reader(&r1, "carol").await.unwrap();
-    p.forget_reader(&unknown, "alice").await.unwrap();
+    p.forget_member(&r1, "alice").await.unwrap();
+    p.forget_member(&r1, "carol").await.unwrap();
+    p.forget_member(&unknown, "alice").await.unwrap();
     // Forgotten, the marker starts again from nothing.
     assert_eq!(p.mark_read(&r1, "alice", 2).await.unwrap(), 2);
     assert_eq!(p.unview(&r1, &id(run, "a1"), "alice").await.unwrap(), 2);
+}
+
+async fn a_member_who_leaves_is_detached_everywhere(presence: Arc<dyn RoomPresence>, run: &str) {
+    let p = presence.as_ref();
+    let room = id(run, "leave");
+    let (a1, a2, b1) = (id(run, "a1"), id(run, "a2"), id(run, "b1"));
+    p.attach(&room, &a1, "alice").await.unwrap();
+    assert_eq!(p.view(&room, &a2, "alice", 3).await.unwrap(), 3);
+    p.attach(&room, &b1, "bob").await.unwrap();
+
+    p.forget_member(&room, "alice").await.unwrap();
+    assert_eq!(
+        deliver(p, &room, 4).await,
+        vec![recipient(&b1, "bob", false, 0)],
+        "every device of the leaver is detached, viewing or not"
+    );
+    assert_eq!(marker(p, &room, "alice").await, 0);
+    // Harmless again, and for someone never present.
+    p.forget_member(&room, "alice").await.unwrap();
+    p.forget_member(&id(run, "leave-nobody"), "carol")
+        .await
+        .unwrap();
 }
 
 async fn send_rate_is_per_connection_and_second(presence: Arc<dyn RoomPresence>, run: &str) {
@@ -352,6 +374,7 @@ contract!(
     viewers_are_marked_by_delivery,
     unview_and_detach_stop_viewing,
     read_markers_only_move_forward,
+    a_member_who_leaves_is_detached_everywhere,
     send_rate_is_per_connection_and_second,
     concurrent_marks_end_at_the_max,
 );

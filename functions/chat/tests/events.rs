@@ -903,6 +903,22 @@ async fn ws_send_message_event_with_a_binary_or_invalid_body_is_an_invalid_messa
 }
 
 #[tokio::test]
+async fn a_connection_still_opening_is_not_forgotten_when_gone() {
+    let h = harness().await;
+    let fan = member(&h, FAN, CONNECTION).await;
+    member(&h, LEE, LEE_CONNECTION).await;
+    // API Gateway answers Gone until `$connect` returns; a second later it works.
+    connect(&h, &fan, SECOND).await;
+    h.frames.close(SECOND);
+    send(&h, LEE_CONNECTION, "어서 오세요", "lee-1").await;
+    assert!(
+        is_open(&h, SECOND).await,
+        "a young connection keeps its record"
+    );
+    assert_eq!(message_seqs(&h, CONNECTION), [1]);
+}
+
+#[tokio::test]
 async fn ws_send_message_event_over_10_a_second_is_rate_limited() {
     let h = harness().await;
     member(&h, FAN, CONNECTION).await;
@@ -934,8 +950,10 @@ async fn a_gone_connection_is_forgotten_and_never_fails_the_send() {
     connect(&h, &fan, SECOND).await;
     member(&h, LEE, LEE_CONNECTION).await;
 
-    // The fan's second device went away without API Gateway telling us yet.
+    // The fan's second device went away without API Gateway telling us yet (long after it
+    // opened: a connection still opening also answers Gone, and is left alone).
     h.frames.close(SECOND);
+    h.clock.advance(Duration::minutes(1));
     send(&h, LEE_CONNECTION, "다들 어디 계세요?", "lee-1").await;
     assert_eq!(pushed_of(&h, LEE_CONNECTION, "ack")[0]["seq"], 1);
     assert!(

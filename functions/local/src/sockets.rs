@@ -18,14 +18,18 @@ use festa_chat::TokenGate;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
-/// API Gateway's WebSocket frame limit; larger frames close the socket, as there.
+/// API Gateway's WebSocket message limit (128 KiB, sent as frames of up to 32 KiB); larger
+/// messages close the socket.
 const MAX_FRAME_BYTES: usize = 128 * 1024;
+/// Frames a connection may have waiting to be written; a client that falls this far behind
+/// is treated as gone, as API Gateway treats a dead one, instead of growing without bound.
+const MAX_QUEUED_FRAMES: usize = 4096;
 
-/// The open sockets, by connection id; each has a queue its writer task drains, so a push
-/// never waits on a slow client.
+/// The open sockets, by connection id; each has a bounded queue its writer task drains, so a
+/// push never waits on a slow client.
 #[derive(Default)]
 pub struct LocalSockets {
-    open: Mutex<HashMap<String, mpsc::UnboundedSender<String>>>,
+    open: Mutex<HashMap<String, mpsc::Sender<String>>>,
 }
 
 #[async_trait]
@@ -33,7 +37,7 @@ impl ConnectionPusher for LocalSockets {
     async fn push(&self, connection_id: &str, frame: &str) -> AppResult<Push> {
         let queue = self.open.lock().unwrap().get(connection_id).cloned();
         match queue {
-            Some(queue) if queue.send(frame.to_string()).is_ok() => Ok(Push::Delivered),
+            Some(queue) if queue.try_send(frame.to_string()).is_ok() => Ok(Push::Delivered),
             _ => Ok(Push::Gone),
         }
     }
@@ -81,7 +85,7 @@ async fn run(
     connection_id: String,
     identity: Identity,
 ) {
-    let (queue, mut pending) = mpsc::unbounded_channel::<String>();
+    let (queue, mut pending) = mpsc::channel::<String>(MAX_QUEUED_FRAMES);
     sockets
         .open
         .lock()

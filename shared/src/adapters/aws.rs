@@ -65,8 +65,14 @@ pub fn apigateway_management(
     config: &SdkConfig,
     callback_url: &str,
 ) -> aws_sdk_apigatewaymanagement::Client {
+    // One stuck push must not hold a whole fan-out until the Lambda times out.
+    let timeouts = aws_smithy_types::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(std::time::Duration::from_secs(2))
+        .operation_timeout(std::time::Duration::from_secs(4))
+        .build();
     let conf = aws_sdk_apigatewaymanagement::config::Builder::from(config)
         .endpoint_url(callback_url)
+        .timeout_config(timeouts)
         .build();
     aws_sdk_apigatewaymanagement::Client::from_conf(conf)
 }

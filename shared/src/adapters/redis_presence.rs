@@ -45,6 +45,20 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return advance(KEYS[3], ARGV[2], ARGV[3])
 "#;
 
+/// KEYS: online, viewing, read. ARGV: user. Forgets the user's marker and detaches every
+/// connection of theirs (one pass over the room's attachments; leaving is rare).
+const FORGET_MEMBER_LUA: &str = r#"
+redis.call('HDEL', KEYS[3], ARGV[1])
+local online = redis.call('HGETALL', KEYS[1])
+for i = 1, #online, 2 do
+  if online[i + 1] == ARGV[1] then
+    redis.call('HDEL', KEYS[1], online[i])
+    redis.call('SREM', KEYS[2], online[i])
+  end
+end
+return 0
+"#;
+
 /// KEYS: read. ARGV: user, seq. Returns the marker.
 const MARK_READ_LUA: &str = r#"
 return advance(KEYS[1], ARGV[1], ARGV[2])
@@ -91,6 +105,7 @@ pub struct RedisPresence {
     view: Script,
     mark_read: Script,
     deliver: Script,
+    forget_member: Script,
 }
 
 impl RedisPresence {
@@ -102,6 +117,7 @@ impl RedisPresence {
             view: Script::new(&format!("{ADVANCE_LUA}\n{VIEW_LUA}")),
             mark_read: Script::new(&format!("{ADVANCE_LUA}\n{MARK_READ_LUA}")),
             deliver: Script::new(&format!("{ADVANCE_LUA}\n{DELIVER_LUA}")),
+            forget_member: Script::new(FORGET_MEMBER_LUA),
         }
     }
 }
@@ -293,14 +309,16 @@ impl RoomPresence for RedisPresence {
         self.run_marker_script("mark_read", &invocation).await
     }
 
-    async fn forget_reader(&self, chat_room_id: &str, user_id: &str) -> AppResult<()> {
+    async fn forget_member(&self, chat_room_id: &str, user_id: &str) -> AppResult<()> {
         let mut conn = self.conn.clone();
-        redis::cmd("HDEL")
-            .arg(key(chat_room_id, "read"))
+        self.forget_member
+            .key(key(chat_room_id, "online"))
+            .key(key(chat_room_id, "viewing"))
+            .key(key(chat_room_id, "read"))
             .arg(user_id)
-            .query_async::<()>(&mut conn)
+            .invoke_async::<()>(&mut conn)
             .await
-            .map_err(redis_error("forget_reader"))
+            .map_err(redis_error("forget_member"))
     }
 
     async fn read_markers(&self, chat_room_ids: &[String], user_id: &str) -> AppResult<Vec<u64>> {

@@ -127,8 +127,9 @@ pub trait RoomPresence: Send + Sync {
     /// Moves the user's read marker forward to `seq` (never back); answers the marker.
     async fn mark_read(&self, chat_room_id: &str, user_id: &str, seq: u64) -> AppResult<u64>;
 
-    /// Forgets the user's read marker (they left the room).
-    async fn forget_reader(&self, chat_room_id: &str, user_id: &str) -> AppResult<()>;
+    /// The user left the room: atomically forgets their read marker and detaches every
+    /// connection of theirs, whichever device or process attached it.
+    async fn forget_member(&self, chat_room_id: &str, user_id: &str) -> AppResult<()>;
 
     /// The user's read marker in each room, in the order asked (0 when unknown).
     async fn read_markers(&self, chat_room_ids: &[String], user_id: &str) -> AppResult<Vec<u64>>;

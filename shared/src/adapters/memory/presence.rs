@@ -101,10 +101,20 @@ impl RoomPresence for MemoryPresence {
         Ok(advance(&mut room.read, user_id, seq))
     }
 
-    async fn forget_reader(&self, chat_room_id: &str, user_id: &str) -> AppResult<()> {
+    async fn forget_member(&self, chat_room_id: &str, user_id: &str) -> AppResult<()> {
         let mut state = self.state.lock().unwrap();
         if let Some(room) = state.rooms.get_mut(chat_room_id) {
             room.read.remove(user_id);
+            let theirs: Vec<String> = room
+                .attached
+                .iter()
+                .filter(|(_, user)| *user == user_id)
+                .map(|(connection, _)| connection.clone())
+                .collect();
+            for connection in theirs {
+                room.attached.remove(&connection);
+                room.viewing.remove(&connection);
+            }
         }
         Ok(())
     }
@@ -156,6 +166,10 @@ impl RoomPresence for MemoryPresence {
     ) -> AppResult<bool> {
         let mut state = self.state.lock().unwrap();
         let second = now.timestamp();
+        // Counters of past seconds mean nothing: drop them before they pile up.
+        if state.sent.len() >= 10_000 {
+            state.sent.retain(|_, (at, _)| *at == second);
+        }
         let slot = state
             .sent
             .entry(connection_id.to_string())

@@ -18,7 +18,7 @@ use crate::ports::{ChatStore, Clock, ConnectionPusher, ConnectionStore, IdSource
 use crate::services::directory::FestivalDirectory;
 use crate::services::tokens::Identity;
 
-pub use order::RoomTurns;
+pub use order::{RoomTurns, Turn};
 
 /// Messages a history page holds when the caller names no `limit`.
 pub const DEFAULT_HISTORY: usize = 50;
@@ -32,6 +32,13 @@ pub const MAX_CLIENT_MSG_ID: usize = 100;
 pub const MESSAGES_PER_SECOND: u32 = 10;
 /// How many pushes one message has in flight at once.
 pub const FANOUT_CONCURRENCY: usize = 64;
+/// Room ids are festival ids (ULIDs); anything longer names no room.
+pub const MAX_ROOM_ID: usize = 64;
+
+/// Whether `id` could name a room at all, checked before any store sees it.
+fn plausible_room_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ROOM_ID && id.chars().all(|c| c.is_ascii_graphic())
+}
 
 /// API Gateway closes a WebSocket after 2 hours; the record outlives it a little so a late
 /// `$disconnect` still finds whom it was.
@@ -92,6 +99,9 @@ impl Chat {
     /// The festival's room, or 404 for an id no festival's room has.
     async fn room(&self, chat_room_id: &str) -> AppResult<ChatRoom> {
         let unknown = || AppError::NotFound("no chat room has this id".into());
+        if !plausible_room_id(chat_room_id) {
+            return Err(unknown());
+        }
         let festival = match self.festivals.get(chat_room_id).await {
             Ok(festival) => festival,
             Err(AppError::FestivalNotFound) => return Err(unknown()),
@@ -109,6 +119,9 @@ impl Chat {
 
     /// The caller's membership, after checking the room exists (404) and they belong (403).
     async fn member(&self, caller: &Identity, chat_room_id: &str) -> AppResult<Membership> {
+        if !plausible_room_id(chat_room_id) {
+            return Err(AppError::NotFound("no chat room has this id".into()));
+        }
         if let Some(membership) = self.store.membership(chat_room_id, &caller.user_id).await? {
             return Ok(membership);
         }
@@ -206,24 +219,21 @@ impl Chat {
     }
 
     /// Leaves the room: its messages stop reaching the caller's connections. 404 when the
-    /// caller is not a member.
+    /// caller is not a member. Live state goes first, so a retry after a failure finishes
+    /// the job instead of answering 404 over a half-done leave.
     pub async fn leave(&self, caller: &Identity, chat_room_id: &str) -> AppResult<()> {
         if chat_room_id.is_empty() {
             return Err(AppError::validation("chatRoomId is required"));
         }
-        if !self.store.leave(chat_room_id, &caller.user_id).await? {
-            return Err(AppError::NotFound(
-                "you are not a member of this chat room".into(),
-            ));
+        let not_member = || AppError::NotFound("you are not a member of this chat room".into());
+        if !plausible_room_id(chat_room_id) {
+            return Err(not_member());
         }
         self.presence
-            .forget_reader(chat_room_id, &caller.user_id)
+            .forget_member(chat_room_id, &caller.user_id)
             .await?;
-        let now = self.clock.now();
-        for connection in self.connections.of_user(&caller.user_id, now).await? {
-            self.presence
-                .detach(chat_room_id, &connection.connection_id)
-                .await?;
+        if !self.store.leave(chat_room_id, &caller.user_id).await? {
+            return Err(not_member());
         }
         Ok(())
     }

@@ -4,8 +4,8 @@ use futures_util::stream::{self, StreamExt};
 
 use super::frames::{self, ClientFrame, ServerFrame};
 use super::{
-    connection_lifetime, resend_window, unread, Chat, FANOUT_CONCURRENCY, MAX_CLIENT_MSG_ID,
-    MAX_CONTENT_CHARS, MESSAGES_PER_SECOND,
+    connection_lifetime, plausible_room_id, resend_window, unread, Chat, FANOUT_CONCURRENCY,
+    MAX_CLIENT_MSG_ID, MAX_CONTENT_CHARS, MAX_ROOM_ID, MESSAGES_PER_SECOND,
 };
 use crate::error::{AppError, AppResult};
 use crate::model::{ChatMessage, Connection};
@@ -87,6 +87,17 @@ impl Chat {
             .ok_or_else(|| {
                 AppError::Unauthorized("this connection has ended; connect again".into())
             })?;
+        let room = match &frame {
+            ClientFrame::SendMessage { chat_room_id, .. }
+            | ClientFrame::EnterRoom { chat_room_id }
+            | ClientFrame::LeaveRoom { chat_room_id }
+            | ClientFrame::MarkRead { chat_room_id, .. } => chat_room_id,
+        };
+        if !plausible_room_id(room) {
+            return Err(AppError::validation(format!(
+                "chatRoomId must be 1 to {MAX_ROOM_ID} visible ASCII characters"
+            )));
+        }
         match frame {
             ClientFrame::SendMessage {
                 chat_room_id,
@@ -99,14 +110,23 @@ impl Chat {
             ClientFrame::EnterRoom { chat_room_id } => {
                 let membership = self.member_of(&connection, &chat_room_id).await?;
                 let last_seq = self.last_seq(&chat_room_id).await?;
-                let read = self
+                let mut read = self
                     .presence
                     .view(&chat_room_id, connection_id, &connection.user_id, last_seq)
                     .await?;
+                // A message delivered between reading `last_seq` and viewing did not see
+                // this connection as a viewer: mark it read too.
+                let newest = self.last_seq(&chat_room_id).await?;
+                if newest > last_seq {
+                    read = self
+                        .presence
+                        .mark_read(&chat_room_id, &connection.user_id, newest)
+                        .await?;
+                }
                 self.tell_unread(
                     connection_id,
                     &chat_room_id,
-                    unread(last_seq, read, &membership),
+                    unread(newest, read, &membership),
                 )
                 .await
             }
@@ -220,6 +240,8 @@ impl Chat {
             sent_at: now,
             guard_expires_at: now + resend_window(),
         };
+        // Turns are kept only for rooms that exist, so made-up ids cost no memory.
+        self.room(&chat_room_id).await?;
         let _turn = self.turns.take(&chat_room_id).await;
         let (message, fresh) = match self.store.append(&draft).await? {
             Appended::Stored(message) => (message, true),
@@ -230,14 +252,24 @@ impl Chat {
             seq: message.seq,
             message_id: message.message_id.clone(),
         };
-        self.pusher
+        // Once stored, a message is fanned out whatever happens to the ack: a resend is
+        // acknowledged but never delivered again, so skipping now would lose it for good.
+        if let Err(err) = self
+            .pusher
             .push(&connection.connection_id, &ack.to_text())
-            .await?;
+            .await
+        {
+            tracing::warn!(error = %err, "could not acknowledge a chat message");
+        }
         if fresh {
             // The sender has read their own message.
-            self.presence
+            if let Err(err) = self
+                .presence
                 .mark_read(&chat_room_id, &connection.user_id, message.seq)
-                .await?;
+                .await
+            {
+                tracing::warn!(error = %err, "could not mark a sender's own message read");
+            }
             self.fan_out(message).await?;
         }
         Ok(())
@@ -288,16 +320,30 @@ impl Chat {
         Ok(())
     }
 
-    /// Forgets a connection API Gateway reports as gone: its record and its place in the room.
+    /// Forgets a connection API Gateway reports as gone: its record and its places in rooms.
+    /// A connection still being opened is left alone: API Gateway answers `GoneException`
+    /// until `$connect` has returned, and the socket is about to work.
     async fn forget(&self, chat_room_id: &str, connection_id: &str) -> AppResult<()> {
+        let now = self.clock.now();
+        let Some(connection) = self.connections.get(connection_id, now).await? else {
+            return self.presence.detach(chat_room_id, connection_id).await;
+        };
+        if now - connection.connected_at < opening_grace() {
+            return Ok(());
+        }
         self.presence.detach(chat_room_id, connection_id).await?;
-        if let Some(connection) = self.connections.close(connection_id).await? {
-            for membership in self.store.memberships_of(&connection.user_id).await? {
-                self.presence
-                    .detach(&membership.chat_room_id, connection_id)
-                    .await?;
-            }
+        self.connections.close(connection_id).await?;
+        for membership in self.store.memberships_of(&connection.user_id).await? {
+            self.presence
+                .detach(&membership.chat_room_id, connection_id)
+                .await?;
         }
         Ok(())
     }
+}
+
+/// How long after `$connect` a connection may still answer `GoneException` while API Gateway
+/// finishes opening it.
+fn opening_grace() -> chrono::Duration {
+    chrono::Duration::seconds(10)
 }
