@@ -34,13 +34,16 @@ impl ChatClient {
 
     /// Connects to a full URL (tests use it to send no or bad tokens).
     pub async fn connect_url(url: &str) -> Result<Self, ConnectError> {
-        let (stream, _) = match tokio_tungstenite::connect_async(url).await {
-            Ok(ok) => ok,
-            Err(tungstenite::Error::Http(response)) => {
-                return Err(ConnectError::Refused(response.status().as_u16()))
-            }
-            Err(err) => return Err(ConnectError::Other(err.to_string())),
-        };
+        // Small frames: a small read buffer (tungstenite zeroes it before every read).
+        let config = tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+        let (stream, _) =
+            match tokio_tungstenite::connect_async_with_config(url, Some(config), false).await {
+                Ok(ok) => ok,
+                Err(tungstenite::Error::Http(response)) => {
+                    return Err(ConnectError::Refused(response.status().as_u16()))
+                }
+                Err(err) => return Err(ConnectError::Other(err.to_string())),
+            };
         let (sink, mut stream) = stream.split();
         let (queue, frames) = mpsc::unbounded_channel();
         tokio::spawn(async move {

@@ -155,7 +155,11 @@ pub async fn run(args: &ArgMatches) -> Result<(), Error> {
     for (s, mut client) in sending.into_iter().enumerate() {
         let count = total / senders + usize::from(s < total % senders);
         let room = live_room.clone();
+        // Senders are spread evenly over each period, as independent people would be, rather
+        // than all sending in the same instant.
+        let offset = Duration::from_secs_f64(s as f64 / (senders * rate) as f64);
         sends.spawn(async move {
+            tokio::time::sleep(offset).await;
             let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
             for i in 0..count {
                 tick.tick().await;
