@@ -21,16 +21,13 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::attrs::{self, Item};
 use super::{
-    backoff, build_error, cancellation_codes, conflict_backoff, query_limit, sdk_error, transact,
-    Client, BATCH_ATTEMPTS,
+    batch_get, build_error, cancellation_codes, conflict_backoff, get_item, query_limit, sdk_error,
+    transact, Client,
 };
 use crate::error::{AppError, AppResult};
 use crate::model::{ChatMessage, ChatRoom, Membership, RoomActivity};
@@ -47,10 +44,6 @@ const RACE_ATTEMPTS: u32 = 40;
 /// The back-off exponent's cap for lost races (5 ms doubling to 40 ms): the winner is done
 /// at once, so the losers need only spread out, not wait long.
 const RACE_BACKOFF_CAP: u32 = 3;
-/// BatchGetItem's limit on keys per request.
-const BATCH_GET_KEYS: usize = 100;
-/// How many BatchGetItem requests run at once.
-const BATCH_GET_CONCURRENCY: usize = 8;
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// Cancellation codes that mean "try again", not "no".
 const RETRYABLE: [&str; 3] = [
@@ -238,16 +231,7 @@ fn in_progress(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>)
 impl DynamoChat {
     /// One item of the records table, read strongly consistently.
     async fn get_record(&self, key: Item, what: &str) -> AppResult<Option<Item>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.records_table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error(what, &self.records_table, e))?;
-        Ok(out.item)
+        get_item(&self.client, &self.records_table, key, what).await
     }
 
     /// The room's totals now.
@@ -391,43 +375,6 @@ impl DynamoChat {
             TransactWriteItem::builder().put(chatter).build(),
             TransactWriteItem::builder().update(totals).build(),
         ])
-    }
-
-    /// Up to 100 room items, retrying unprocessed keys with back-off.
-    async fn batch_get_rooms(&self, keys: Vec<Item>) -> AppResult<Vec<Item>> {
-        let mut found = Vec::new();
-        let mut pending = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| build_error("BatchGetItem keys", e))?;
-        for attempt in 0..BATCH_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            let mut out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.records_table, pending)
-                .send()
-                .await
-                .map_err(|e| sdk_error("BatchGetItem (chat rooms)", &self.records_table, e))?;
-            if let Some(mut responses) = out.responses.take() {
-                found.extend(responses.remove(&self.records_table).unwrap_or_default());
-            }
-            match out
-                .unprocessed_keys
-                .take()
-                .and_then(|mut u| u.remove(&self.records_table))
-            {
-                Some(rest) if !rest.keys().is_empty() => pending = rest,
-                _ => return Ok(found),
-            }
-        }
-        Err(AppError::internal(format!(
-            "DynamoDB BatchGetItem on table {} left keys unprocessed after {BATCH_ATTEMPTS} attempts",
-            self.records_table
-        )))
     }
 }
 
@@ -575,17 +522,9 @@ impl ChatStore for DynamoChat {
         let mut unique: Vec<&str> = chat_room_ids.iter().map(String::as_str).collect();
         unique.sort_unstable();
         unique.dedup();
-        let chunks: Vec<Vec<Item>> = unique
-            .chunks(BATCH_GET_KEYS)
-            .map(|ids| ids.iter().map(|id| room_key(id)).collect())
-            .collect();
-        let pages: Vec<Vec<Item>> = stream::iter(chunks)
-            .map(|keys| self.batch_get_rooms(keys))
-            .buffer_unordered(BATCH_GET_CONCURRENCY)
-            .try_collect()
-            .await?;
+        let keys = unique.iter().map(|id| room_key(id)).collect();
         let mut rooms: HashMap<String, Item> = HashMap::new();
-        for item in pages.into_iter().flatten() {
+        for item in batch_get(&self.client, &self.records_table, keys).await? {
             let id = attrs::req_str(&item, "pk")?
                 .strip_prefix(ROOM_PREFIX)
                 .ok_or_else(|| AppError::internal("a chat room item has a foreign pk"))?

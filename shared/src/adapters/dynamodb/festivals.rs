@@ -5,11 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
-use futures_util::stream::{self, StreamExt, TryStreamExt};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::attrs::{self, Item};
-use super::{backoff, build_error, query_limit, sdk_error, DynamoRecords, BATCH_ATTEMPTS};
+use super::{build_error, query_limit, sdk_error, DynamoRecords};
 use crate::error::{AppError, AppResult};
 use crate::model::{Festival, TicketStock};
 use crate::ports::FestivalStore;
@@ -18,10 +17,6 @@ const META: &str = "META";
 const STOCK_PREFIX: &str = "STOCK#";
 const LIST_PK: &str = "FESTIVALS";
 const LIST_INDEX: &str = "gsi1";
-/// BatchGetItem's limit on keys per request.
-const BATCH_GET_KEYS: usize = 100;
-/// How many BatchGetItem requests run at once.
-const BATCH_GET_CONCURRENCY: usize = 8;
 /// TransactWriteItems' limit on items per transaction.
 const TRANSACTION_ITEMS: usize = 100;
 
@@ -108,49 +103,7 @@ impl DynamoRecords {
     /// Every item of these keys that exists, in no particular order: BatchGetItem in chunks
     /// of 100, a few at once, retrying unprocessed keys with back-off.
     async fn batch_get(&self, keys: Vec<Item>) -> AppResult<Vec<Item>> {
-        let chunks: Vec<Vec<Item>> = keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec).collect();
-        let pages: Vec<Vec<Item>> = stream::iter(chunks)
-            .map(|chunk| self.batch_get_chunk(chunk))
-            .buffer_unordered(BATCH_GET_CONCURRENCY)
-            .try_collect()
-            .await?;
-        Ok(pages.into_iter().flatten().collect())
-    }
-
-    async fn batch_get_chunk(&self, keys: Vec<Item>) -> AppResult<Vec<Item>> {
-        let mut found = Vec::new();
-        let mut pending = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| build_error("BatchGetItem keys", e))?;
-        for attempt in 0..BATCH_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            let mut out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, pending)
-                .send()
-                .await
-                .map_err(|e| sdk_error("BatchGetItem", &self.table, e))?;
-            if let Some(mut responses) = out.responses.take() {
-                found.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            match out
-                .unprocessed_keys
-                .take()
-                .and_then(|mut u| u.remove(&self.table))
-            {
-                Some(rest) if !rest.keys().is_empty() => pending = rest,
-                _ => return Ok(found),
-            }
-        }
-        Err(AppError::internal(format!(
-            "DynamoDB BatchGetItem on table {} left keys unprocessed after {BATCH_ATTEMPTS} attempts",
-            self.table
-        )))
+        super::batch_get(&self.client, &self.table, keys).await
     }
 
     /// Fills every festival's tickets with its live stock, one item per date of its span.

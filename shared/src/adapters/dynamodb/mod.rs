@@ -45,7 +45,9 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use crate::error::AppError;
+use attrs::Item;
+
+use crate::error::{AppError, AppResult};
 
 pub use aws_sdk_dynamodb::Client;
 pub use chat::DynamoChat;
@@ -191,4 +193,70 @@ async fn transact(
 /// DynamoDB's `Limit` is an `i32`.
 fn query_limit(limit: usize) -> i32 {
     i32::try_from(limit).unwrap_or(i32::MAX)
+}
+
+/// Keys one BatchGetItem call may name.
+const BATCH_GET_KEYS: usize = 100;
+/// BatchGetItem calls in flight at once for one large read.
+const BATCH_GET_CONCURRENCY: usize = 8;
+
+/// One item read strongly consistently.
+async fn get_item(client: &Client, table: &str, key: Item, what: &str) -> AppResult<Option<Item>> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| sdk_error(what, table, e))?;
+    Ok(out.item)
+}
+
+/// Every item of `keys` that exists (distinct keys; any number), read strongly consistently
+/// 100 at a time with a few calls in flight, retrying unprocessed keys with back-off.
+async fn batch_get(client: &Client, table: &str, keys: Vec<Item>) -> AppResult<Vec<Item>> {
+    use futures_util::{stream, StreamExt, TryStreamExt};
+    let chunks: Vec<Vec<Item>> = keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec).collect();
+    let pages: Vec<Vec<Item>> = stream::iter(chunks)
+        .map(|chunk| batch_get_chunk(client, table, chunk))
+        .buffer_unordered(BATCH_GET_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(pages.into_iter().flatten().collect())
+}
+
+async fn batch_get_chunk(client: &Client, table: &str, keys: Vec<Item>) -> AppResult<Vec<Item>> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let mut found = Vec::new();
+    let mut pending = KeysAndAttributes::builder()
+        .set_keys(Some(keys))
+        .consistent_read(true)
+        .build()
+        .map_err(|e| build_error("BatchGetItem keys", e))?;
+    for attempt in 0..BATCH_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        let mut out = client
+            .batch_get_item()
+            .request_items(table, pending)
+            .send()
+            .await
+            .map_err(|e| sdk_error("BatchGetItem", table, e))?;
+        if let Some(mut responses) = out.responses.take() {
+            found.extend(responses.remove(table).unwrap_or_default());
+        }
+        match out
+            .unprocessed_keys
+            .take()
+            .and_then(|mut u| u.remove(table))
+        {
+            Some(rest) if !rest.keys().is_empty() => pending = rest,
+            _ => return Ok(found),
+        }
+    }
+    Err(AppError::internal(format!(
+        "DynamoDB BatchGetItem on table {table} left keys unprocessed after {BATCH_ATTEMPTS} attempts"
+    )))
 }

@@ -112,16 +112,7 @@ fn idempotent_from(item: &Item) -> AppResult<IdempotentBooking> {
 
 impl DynamoRecords {
     async fn get_item(&self, key: Item, what: &str) -> AppResult<Option<Item>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error(what, &self.table, e))?;
-        Ok(out.item)
+        super::get_item(&self.client, &self.table, key, what).await
     }
 
     /// Why a booking was refused, when DynamoDB gave no per-item reasons (the key, if any,
