@@ -283,6 +283,32 @@ async fn a_member_who_leaves_is_detached_everywhere(presence: Arc<dyn RoomPresen
         .unwrap();
 }
 
+async fn a_users_devices_are_tracked(presence: Arc<dyn RoomPresence>, run: &str) {
+    let p = presence.as_ref();
+    let (alice, bob) = (id(run, "alice"), id(run, "bob"));
+    let (a1, a2, b1) = (id(run, "a1"), id(run, "a2"), id(run, "b1"));
+    p.track(&alice, &a1).await.unwrap();
+    p.track(&alice, &a2).await.unwrap();
+    p.track(&alice, &a2).await.unwrap();
+    p.track(&bob, &b1).await.unwrap();
+    let mut devices = p.connections_of(&alice).await.unwrap();
+    devices.sort();
+    let mut expected = vec![a1.clone(), a2.clone()];
+    expected.sort();
+    assert_eq!(devices, expected, "tracking twice keeps one entry");
+    p.untrack(&alice, &a1).await.unwrap();
+    p.untrack(&alice, &a1).await.unwrap();
+    assert_eq!(p.connections_of(&alice).await.unwrap(), vec![a2.clone()]);
+    assert_eq!(p.connections_of(&bob).await.unwrap(), vec![b1]);
+    p.untrack(&alice, &a2).await.unwrap();
+    assert!(p.connections_of(&alice).await.unwrap().is_empty());
+    assert!(p
+        .connections_of(&id(run, "nobody"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 async fn send_rate_is_per_connection_and_second(presence: Arc<dyn RoomPresence>, run: &str) {
     let p = presence.as_ref();
     let (a, b, z) = (id(run, "rate-a"), id(run, "rate-b"), id(run, "rate-z"));
@@ -375,6 +401,7 @@ contract!(
     unview_and_detach_stop_viewing,
     read_markers_only_move_forward,
     a_member_who_leaves_is_detached_everywhere,
+    a_users_devices_are_tracked,
     send_rate_is_per_connection_and_second,
     concurrent_marks_end_at_the_max,
 );
@@ -409,7 +436,7 @@ async fn redis_presence() -> Option<(RedisPresence, redis::aio::ConnectionManage
 /// Deletes every key of the run's rooms and connections.
 #[cfg(feature = "redis")]
 async fn forget_run(mut conn: redis::aio::ConnectionManager, run: &str) {
-    for prefix in ["festa:chat:{", "festa:chat:rate:{"] {
+    for prefix in ["festa:chat:{", "festa:chat:rate:{", "festa:chat:user:{"] {
         let pattern = format!("{prefix}{}*", id(run, ""));
         let mut cursor = 0u64;
         loop {

@@ -20,7 +20,7 @@ use festa::adapters::system::RandomIds;
 use festa::api::replay::{as_caller, edit, events_dir, fill, replay, without_authorizer, Replayed};
 use festa::api::Route;
 use festa::model::{Festival, Role, Session, TicketStock};
-use festa::ports::{Clock, ConnectionStore, FestivalStore, IdSource, SessionStore};
+use festa::ports::{Clock, ConnectionStore, FestivalStore, IdSource, RoomPresence, SessionStore};
 use festa::services::chat::{Chat, RoomTurns};
 use festa::services::directory::FestivalDirectory;
 use festa::services::tokens::{Identity, TokenKeys, ACCESS_TTL, REFRESH_TTL};
@@ -107,6 +107,7 @@ struct Harness {
     state: Arc<ChatState>,
     records: Arc<MemoryRecords>,
     connections: Arc<MemoryConnections>,
+    presence: Arc<MemoryPresence>,
     frames: Arc<RecordedFrames>,
     clock: Arc<ManualClock>,
     keys: TokenKeys,
@@ -152,6 +153,7 @@ async fn harness() -> Harness {
         .await
         .unwrap();
     let connections = Arc::new(MemoryConnections::new());
+    let presence = Arc::new(MemoryPresence::new());
     let frames = Arc::new(RecordedFrames::new());
     let clock = Arc::new(ManualClock::new(at(START)));
     let keys = TokenKeys::from_secret(&[7u8; 32]).unwrap();
@@ -159,7 +161,7 @@ async fn harness() -> Harness {
         chat: Chat {
             store: Arc::new(MemoryChat::new()),
             connections: connections.clone(),
-            presence: Arc::new(MemoryPresence::new()),
+            presence: presence.clone(),
             pusher: frames.clone(),
             festivals: FestivalDirectory::new(records.clone()),
             clock: clock.clone(),
@@ -176,6 +178,7 @@ async fn harness() -> Harness {
         state: Arc::new(state),
         records,
         connections,
+        presence,
         frames,
         clock,
         keys,
@@ -593,11 +596,7 @@ async fn ws_connect_event_with_the_login_token_records_the_connection() {
 
     // The same user on a second device: both connections are theirs.
     connect(&h, &fan, SECOND).await;
-    let mine = h
-        .connections
-        .of_user(&fan.user_id, h.clock.now())
-        .await
-        .unwrap();
+    let mine = h.presence.connections_of(&fan.user_id).await.unwrap();
     assert_eq!(mine.len(), 2);
 }
 
@@ -1290,8 +1289,8 @@ async fn ws_disconnect_event_forgets_the_connection() {
     assert_status(&response, 200);
     assert!(!is_open(&h, CONNECTION).await);
     assert!(h
-        .connections
-        .of_user(&fan.user_id, h.clock.now())
+        .presence
+        .connections_of(&fan.user_id)
         .await
         .unwrap()
         .is_empty());

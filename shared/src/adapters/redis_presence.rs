@@ -10,6 +10,7 @@
 //! | `festa:chat:{roomId}:viewing` | set | connections viewing the room |
 //! | `festa:chat:{roomId}:read` | hash | user → read marker (decimal `seq`) |
 //! | `festa:chat:rate:{connectionId}:<epochSecond>` | string | messages sent in that second, expiring after 2 s |
+//! | `festa:chat:user:{userId}:connections` | set | the user's open connections, expiring 3 h after the last connect |
 //!
 //! Every call is one round trip and atomic on the server (a Lua script, one command or a
 //! MULTI), except [`RoomPresence::read_markers`], which pipelines one `HGET` per room: rooms
@@ -126,6 +127,15 @@ impl RedisPresence {
 fn key(chat_room_id: &str, part: &str) -> String {
     format!("festa:chat:{{{chat_room_id}}}:{part}")
 }
+
+/// The key of the user's open connections.
+fn devices_key(user_id: &str) -> String {
+    format!("festa:chat:user:{{{user_id}}}:connections")
+}
+
+/// A user's connection set outlives API Gateway's 2-hour connections a little, so a set whose
+/// `$disconnect`s were lost goes away on its own.
+const DEVICES_TTL_SECONDS: u64 = 3 * 60 * 60;
 
 /// The key counting the connection's messages in one second.
 fn rate_key(connection_id: &str, second: i64) -> String {
@@ -356,6 +366,43 @@ impl RoomPresence for RedisPresence {
             .await
             .map_err(redis_error("deliver"))?;
         recipients(reply).ok_or_else(|| bad_reply("deliver"))
+    }
+
+    async fn track(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
+        let key = devices_key(user_id);
+        let mut conn = self.conn.clone();
+        redis::pipe()
+            .atomic()
+            .cmd("SADD")
+            .arg(&key)
+            .arg(connection_id)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(DEVICES_TTL_SECONDS)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_error("track"))
+    }
+
+    async fn untrack(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
+        let mut conn = self.conn.clone();
+        redis::cmd("SREM")
+            .arg(devices_key(user_id))
+            .arg(connection_id)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_error("untrack"))
+    }
+
+    async fn connections_of(&self, user_id: &str) -> AppResult<Vec<String>> {
+        let mut conn = self.conn.clone();
+        redis::cmd("SMEMBERS")
+            .arg(devices_key(user_id))
+            .query_async::<Vec<String>>(&mut conn)
+            .await
+            .map_err(redis_error("connections_of"))
     }
 
     async fn allow_message(

@@ -79,9 +79,6 @@ pub trait ConnectionStore: Send + Sync {
 
     /// Forgets the connection; answers what it was, if it was open.
     async fn close(&self, connection_id: &str) -> AppResult<Option<Connection>>;
-
-    /// The user's connections not expired by `now` (every device).
-    async fn of_user(&self, user_id: &str, now: DateTime<Utc>) -> AppResult<Vec<Connection>>;
 }
 
 /// A connection a new message goes to, and how it should hear of it.
@@ -137,6 +134,16 @@ pub trait RoomPresence: Send + Sync {
     /// Atomically: moves the marker of every user viewing the room to `seq`, and answers
     /// every attached connection with the marker of its user.
     async fn deliver(&self, chat_room_id: &str, seq: u64) -> AppResult<Vec<Recipient>>;
+
+    /// Remembers an open connection of the user (every device), so that joining a room routes
+    /// it at once; read consistently, unlike an index of the connections table.
+    async fn track(&self, user_id: &str, connection_id: &str) -> AppResult<()>;
+
+    /// Forgets a closed connection of the user.
+    async fn untrack(&self, user_id: &str, connection_id: &str) -> AppResult<()>;
+
+    /// The user's tracked connections.
+    async fn connections_of(&self, user_id: &str) -> AppResult<Vec<String>>;
 
     /// Counts one message from the connection in the current second; false once the
     /// connection has sent `per_second` messages in it.

@@ -1,6 +1,7 @@
 //! Open WebSocket connections: one item per connection in the connections table (pk
-//! `connectionId`), found by user through GSI `byUser` (`userId`), swept by DynamoDB's TTL
-//! on `ttl` (epoch seconds of `expiresAt`). An expired item TTL has not swept yet is ignored.
+//! `connectionId`), swept by DynamoDB's TTL on `ttl` (epoch seconds of `expiresAt`). An
+//! expired item TTL has not swept yet is ignored. (A user's connections are tracked in Redis,
+//! which reads consistently; an index here would lag behind a connect.)
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -11,9 +12,6 @@ use super::{sdk_error, Client};
 use crate::error::AppResult;
 use crate::model::Connection;
 use crate::ports::ConnectionStore;
-
-/// The index of the connections table that lists a user's connections.
-const BY_USER: &str = "byUser";
 
 /// Open WebSocket connections in the connections table.
 #[derive(Debug, Clone)]
@@ -99,34 +97,6 @@ impl ConnectionStore for DynamoConnections {
         match out.attributes {
             Some(item) if !item.is_empty() => connection_from(&item).map(Some),
             _ => Ok(None),
-        }
-    }
-
-    async fn of_user(&self, user_id: &str, now: DateTime<Utc>) -> AppResult<Vec<Connection>> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(BY_USER)
-                .key_condition_expression("userId = :u")
-                .expression_attribute_values(":u", attrs::s(user_id))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query (connections of user)", &self.table, e))?;
-            for item in out.items() {
-                let connection = connection_from(item)?;
-                if connection.expires_at > now {
-                    found.push(connection);
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(found),
-            }
         }
     }
 }

@@ -54,24 +54,12 @@ pub async fn ensure_chat_tables(
         create_table(create, messages_table).await?;
     }
     if !exists(client, connections_table).await? {
-        let by_user = GlobalSecondaryIndex::builder()
-            .index_name("byUser")
-            .key_schema(key("userId", KeyType::Hash)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-            .map_err(|e| build_error("global secondary index", e))?;
         let create = client
             .create_table()
             .table_name(connections_table)
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attribute("connectionId")?)
-            .attribute_definitions(attribute("userId")?)
-            .key_schema(key("connectionId", KeyType::Hash)?)
-            .global_secondary_indexes(by_user);
+            .key_schema(key("connectionId", KeyType::Hash)?);
         create_table(create, connections_table).await?;
     }
     wait_active(client, messages_table).await?;

@@ -44,15 +44,4 @@ impl ConnectionStore for MemoryConnections {
     async fn close(&self, connection_id: &str) -> AppResult<Option<Connection>> {
         Ok(self.open.lock().unwrap().remove(connection_id))
     }
-
-    async fn of_user(&self, user_id: &str, now: DateTime<Utc>) -> AppResult<Vec<Connection>> {
-        Ok(self
-            .open
-            .lock()
-            .unwrap()
-            .values()
-            .filter(|c| c.user_id == user_id && c.expires_at > now)
-            .cloned()
-            .collect())
-    }
 }

@@ -22,6 +22,8 @@ struct State {
     rooms: HashMap<String, RoomState>,
     /// Connection → (second, messages counted in it).
     sent: HashMap<String, (i64, u32)>,
+    /// User → their open connections.
+    devices: HashMap<String, HashSet<String>>,
 }
 
 /// Presence, read markers and send rates in process memory, with the Redis adapter's
@@ -156,6 +158,36 @@ impl RoomPresence for MemoryPresence {
                 read_seq: room.read.get(user_id).copied().unwrap_or(0),
             })
             .collect())
+    }
+
+    async fn track(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
+        let mut state = self.state.lock().unwrap();
+        state
+            .devices
+            .entry(user_id.to_string())
+            .or_default()
+            .insert(connection_id.to_string());
+        Ok(())
+    }
+
+    async fn untrack(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
+        let mut state = self.state.lock().unwrap();
+        if let Some(devices) = state.devices.get_mut(user_id) {
+            devices.remove(connection_id);
+            if devices.is_empty() {
+                state.devices.remove(user_id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn connections_of(&self, user_id: &str) -> AppResult<Vec<String>> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .devices
+            .get(user_id)
+            .map(|d| d.iter().cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn allow_message(

@@ -138,9 +138,9 @@ impl Chat {
         self.presence
             .mark_read(chat_room_id, &caller.user_id, membership.joined_seq)
             .await?;
-        for connection in self.connections.of_user(&caller.user_id, now).await? {
+        for connection_id in self.presence.connections_of(&caller.user_id).await? {
             self.presence
-                .attach(chat_room_id, &connection.connection_id, &caller.user_id)
+                .attach(chat_room_id, &connection_id, &caller.user_id)
                 .await?;
         }
         Ok(RoomJoined {

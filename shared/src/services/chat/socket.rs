@@ -24,6 +24,9 @@ impl Chat {
             expires_at: now + connection_lifetime(),
         };
         self.connections.open(&connection).await?;
+        // Tracked before the rooms are read: a join racing this connect either is among the
+        // rooms read here, or finds this connection when it looks for the user's devices.
+        self.presence.track(&caller.user_id, connection_id).await?;
         for membership in self.store.memberships_of(&caller.user_id).await? {
             self.presence
                 .attach(&membership.chat_room_id, connection_id, &caller.user_id)
@@ -37,6 +40,9 @@ impl Chat {
         let Some(connection) = self.connections.close(connection_id).await? else {
             return Ok(());
         };
+        self.presence
+            .untrack(&connection.user_id, connection_id)
+            .await?;
         for membership in self.store.memberships_of(&connection.user_id).await? {
             self.presence
                 .detach(&membership.chat_room_id, connection_id)
@@ -333,6 +339,9 @@ impl Chat {
         }
         self.presence.detach(chat_room_id, connection_id).await?;
         self.connections.close(connection_id).await?;
+        self.presence
+            .untrack(&connection.user_id, connection_id)
+            .await?;
         for membership in self.store.memberships_of(&connection.user_id).await? {
             self.presence
                 .detach(&membership.chat_room_id, connection_id)
