@@ -4,6 +4,9 @@
 //! Without `REDIS_URL` the Redis run is skipped, unless `FESTA_REQUIRE_REAL=1` demands it.
 //! Every run uses its own key prefix, so runs may share a server.
 
+#[cfg(feature = "redis")]
+mod real_redis;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,28 +127,12 @@ async fn memory_cache_meets_the_contract() {
     run_contract(Arc::new(MemoryCache::new()), "memory").await;
 }
 
-/// `REDIS_URL`, or `None` (after saying so) when the real run may be skipped.
-#[cfg(feature = "redis")]
-fn redis_url() -> Option<String> {
-    match std::env::var("REDIS_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    {
-        Some(url) => Some(url),
-        None if std::env::var("FESTA_REQUIRE_REAL").as_deref() == Ok("1") => {
-            panic!("FESTA_REQUIRE_REAL=1 but REDIS_URL is not set")
-        }
-        None => {
-            eprintln!("skipping the Redis cache contract: REDIS_URL is not set");
-            None
-        }
-    }
-}
-
 #[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_cache_meets_the_contract() {
-    let Some(url) = redis_url() else { return };
+    let Some(url) = real_redis::url("cache") else {
+        return;
+    };
     let cache = festa::adapters::redis_cache::connect(&url)
         .await
         .expect("connect to REDIS_URL");

@@ -7,6 +7,9 @@
 //!
 //! Send rates count per second of the `now` passed in, in both adapters, so no case sleeps.
 
+#[cfg(feature = "redis")]
+mod real_redis;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -409,57 +412,17 @@ contract!(
 #[cfg(feature = "redis")]
 use festa::adapters::redis_presence::RedisPresence;
 
-/// A Redis presence at `REDIS_URL`, or `None` (after saying so) when the real run may be
-/// skipped.
+/// A Redis presence at `REDIS_URL`, or `None` when the real run may be skipped.
 #[cfg(feature = "redis")]
 async fn redis_presence() -> Option<(RedisPresence, redis::aio::ConnectionManager)> {
-    let url = match std::env::var("REDIS_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    {
-        Some(url) => url,
-        None if std::env::var("FESTA_REQUIRE_REAL").as_deref() == Ok("1") => {
-            panic!("FESTA_REQUIRE_REAL=1 but REDIS_URL is not set")
-        }
-        None => {
-            eprintln!("skipping the Redis presence contract: REDIS_URL is not set");
-            return None;
-        }
-    };
-    let conn = festa::adapters::redis_cache::RedisCache::connect(&url)
-        .await
-        .expect("connect to REDIS_URL")
-        .connection();
+    let conn = real_redis::connect("presence").await?;
     Some((RedisPresence::new(conn.clone()), conn))
 }
 
-/// Deletes every key of the run's rooms and connections.
+/// Deletes every key of the run's rooms, connections and users.
 #[cfg(feature = "redis")]
 async fn forget_run(mut conn: redis::aio::ConnectionManager, run: &str) {
     for prefix in ["festa:chat:{", "festa:chat:rate:{", "festa:chat:user:{"] {
-        let pattern = format!("{prefix}{}*", id(run, ""));
-        let mut cursor = 0u64;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut conn)
-                .await
-                .expect("SCAN");
-            if !keys.is_empty() {
-                redis::cmd("DEL")
-                    .arg(&keys)
-                    .query_async::<()>(&mut conn)
-                    .await
-                    .expect("DEL");
-            }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
+        real_redis::delete_matching(&mut conn, &format!("{prefix}{}*", id(run, ""))).await;
     }
 }

@@ -10,6 +10,9 @@
 //! clock (`PX`). Cases that need a lease to lapse therefore use a short one, advance `now` by
 //! more than it, and really sleep past it; no other case lets a lease lapse in either sense.
 
+#[cfg(feature = "redis")]
+mod real_redis;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -896,55 +899,15 @@ contract!(
 #[cfg(feature = "redis")]
 use festa::adapters::redis_waiting_room::RedisWaitingRoom;
 
-/// A Redis waiting room at `REDIS_URL`, or `None` (after saying so) when the real run may be
-/// skipped.
+/// A Redis waiting room at `REDIS_URL`, or `None` when the real run may be skipped.
 #[cfg(feature = "redis")]
 async fn redis_room() -> Option<(RedisWaitingRoom, redis::aio::ConnectionManager)> {
-    let url = match std::env::var("REDIS_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    {
-        Some(url) => url,
-        None if std::env::var("FESTA_REQUIRE_REAL").as_deref() == Ok("1") => {
-            panic!("FESTA_REQUIRE_REAL=1 but REDIS_URL is not set")
-        }
-        None => {
-            eprintln!("skipping the Redis waiting room contract: REDIS_URL is not set");
-            return None;
-        }
-    };
-    let conn = festa::adapters::redis_cache::RedisCache::connect(&url)
-        .await
-        .expect("connect to REDIS_URL")
-        .connection();
+    let conn = real_redis::connect("waiting room").await?;
     Some((RedisWaitingRoom::new(conn.clone()), conn))
 }
 
 /// Deletes every key of the run's lines.
 #[cfg(feature = "redis")]
 async fn forget_run(mut conn: redis::aio::ConnectionManager, run: &str) {
-    let pattern = format!("festa:queue:{{{}*", line(run, ""));
-    let mut cursor = 0u64;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut conn)
-            .await
-            .expect("SCAN");
-        if !keys.is_empty() {
-            redis::cmd("DEL")
-                .arg(&keys)
-                .query_async::<()>(&mut conn)
-                .await
-                .expect("DEL");
-        }
-        if next == 0 {
-            break;
-        }
-        cursor = next;
-    }
+    real_redis::delete_matching(&mut conn, &format!("festa:queue:{{{}*", line(run, ""))).await;
 }
