@@ -17,7 +17,9 @@ use festa::adapters::memory::{
     ManualClock, MemoryChat, MemoryConnections, MemoryPresence, MemoryRecords, RecordedFrames,
 };
 use festa::adapters::system::RandomIds;
-use festa::api::replay::{as_caller, edit, events_dir, fill, replay, without_authorizer, Replayed};
+use festa::api::replay::{
+    as_caller, binaries, edit, events_dir, fill, replay, without_authorizer, Replayed,
+};
 use festa::api::Route;
 use festa::model::{Festival, Role, Session, TicketStock};
 use festa::ports::{Clock, ConnectionStore, FestivalStore, IdSource, RoomPresence, SessionStore};
@@ -1406,14 +1408,13 @@ fn every_chat_event_is_covered() {
     );
 
     // Named after this crate's binaries, each serving what its event is for.
-    let bin_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
-    let binaries: BTreeSet<String> = std::fs::read_dir(&bin_dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect();
-    assert_eq!(binaries, expected, "one sample event per binary");
-    let source = |name: &str| std::fs::read_to_string(bin_dir.join(format!("{name}.rs"))).unwrap();
+    let binaries = binaries(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        binaries.keys().cloned().collect::<BTreeSet<String>>(),
+        expected,
+        "one sample event per binary"
+    );
+    let source = |name: &str| binaries[name].clone();
     for (name, method, path) in ROUTES {
         let source: String = source(name).split_whitespace().collect();
         assert!(

@@ -18,7 +18,9 @@ use festa::adapters::memory::{
     DueTick, InProcessTicks, ManualClock, MemoryRecords, MemoryWaitingRoom,
 };
 use festa::adapters::system::RandomIds;
-use festa::api::replay::{as_caller, edit, events_dir, fill, replay, without_authorizer, Replayed};
+use festa::api::replay::{
+    as_caller, binaries, edit, events_dir, fill, replay, without_authorizer, Replayed,
+};
 use festa::model::{Festival, Role, TicketStock};
 use festa::ports::{AdmitPolicy, AdmitTick, Clock, FestivalStore, IdSource, WaitingRoom};
 use festa::services::directory::FestivalDirectory;
@@ -692,14 +694,13 @@ fn every_queue_event_is_covered() {
     );
 
     // Named after this crate's binaries, each serving what its event is for.
-    let bin_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
-    let binaries: BTreeSet<String> = std::fs::read_dir(&bin_dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect();
-    assert_eq!(binaries, expected, "one sample event per binary");
-    let source = |name: &str| std::fs::read_to_string(bin_dir.join(format!("{name}.rs"))).unwrap();
+    let binaries = binaries(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        binaries.keys().cloned().collect::<BTreeSet<String>>(),
+        expected,
+        "one sample event per binary"
+    );
+    let source = |name: &str| binaries[name].clone();
     for (name, path) in ROUTES {
         assert!(
             source(name).contains(&format!("\"{path}\"")),

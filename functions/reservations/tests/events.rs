@@ -14,7 +14,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use festa::adapters::memory::{ManualClock, MemoryRecords, MemoryWaitingRoom, RecordedEvents};
 use festa::adapters::system::RandomIds;
-use festa::api::replay::{as_caller, edit, events_dir, fill, replay, without_authorizer, Replayed};
+use festa::api::replay::{
+    as_caller, binaries, edit, events_dir, fill, replay, without_authorizer, Replayed,
+};
 use festa::model::{Festival, Role, TicketStock};
 use festa::ports::{AdmitPolicy, Clock, FestivalStore, IdSource, WaitingRoom};
 use festa::services::directory::FestivalDirectory;
@@ -756,16 +758,14 @@ fn every_reservation_event_is_covered() {
     );
 
     // Named after this crate's binaries, each serving the route its event is for.
-    let bin_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
-    let binaries: BTreeSet<String> = std::fs::read_dir(&bin_dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect();
-    assert_eq!(binaries, expected, "one sample event per binary");
+    let binaries = binaries(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        binaries.keys().cloned().collect::<BTreeSet<String>>(),
+        expected,
+        "one sample event per binary"
+    );
     for (name, method, path) in ROUTES {
-        let source = std::fs::read_to_string(bin_dir.join(format!("{name}.rs"))).unwrap();
-        let source: String = source.split_whitespace().collect();
+        let source: String = binaries[name].split_whitespace().collect();
         assert!(
             source.contains(&format!("Method::{method},\"{path}\"")),
             "src/bin/{name}.rs does not serve {method} {path}"

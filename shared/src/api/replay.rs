@@ -6,7 +6,7 @@
 //! because its callers are tests and a panic is how a test fails. Which events belong to which
 //! area, the state and the route lookup stay with each area's tests.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use http::StatusCode;
@@ -19,6 +19,22 @@ use crate::services::tokens::{Identity, TokenKeys};
 /// The repo-root `events/` folder (found from this crate), the one place sample events live.
 pub fn events_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
+}
+
+/// The Lambda binaries of the crate at `manifest_dir` (`src/bin/<name>.rs`): each name and its
+/// source, so a crate's tests can check that every binary has a sample event and serves it.
+pub fn binaries(manifest_dir: &str) -> BTreeMap<String, String> {
+    let bin_dir = std::path::Path::new(manifest_dir).join("src/bin");
+    std::fs::read_dir(&bin_dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", bin_dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .map(|path| {
+            let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+            let source = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (name, source)
+        })
+        .collect()
 }
 
 /// The sample event `events/<name>.json` as the file holds it, so tests replay what ships.
