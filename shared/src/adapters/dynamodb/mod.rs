@@ -26,8 +26,8 @@
 //!
 //! Messages table: pk `chatRoomId` (S), sk `seq` (N).
 //!
-//! Connections table: pk `connectionId` (S), GSI `byUser` on `userId` (S, all attributes),
-//! expiring through `ttl` (epoch seconds of `expiresAt`).
+//! Connections table: pk `connectionId` (S), expiring through `ttl` (epoch seconds of
+//! `expiresAt`); a user's open connections are tracked in Redis.
 
 mod accounts;
 mod attrs;
