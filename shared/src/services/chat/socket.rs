@@ -68,20 +68,14 @@ impl Chat {
         };
         match outcome {
             Ok(()) => Ok(()),
-            Err((err, client_msg_id)) => {
-                let frame = ServerFrame::error(&err, client_msg_id);
-                self.pusher.push(connection_id, &frame.to_text()).await?;
-                Ok(())
-            }
+            Err((err, client_msg_id)) => self.tell_error(connection_id, &err, client_msg_id).await,
         }
     }
 
     /// Answers a binary frame, which chat does not speak, with an error frame.
     pub async fn refuse_binary(&self, connection_id: &str) -> AppResult<()> {
         let err = AppError::validation("frames must be JSON text, not binary");
-        let frame = ServerFrame::error(&err, None);
-        self.pusher.push(connection_id, &frame.to_text()).await?;
-        Ok(())
+        self.tell_error(connection_id, &err, None).await
     }
 
     async fn carry_out(&self, connection_id: &str, frame: ClientFrame) -> AppResult<()> {
@@ -338,15 +332,18 @@ impl Chat {
             return Ok(());
         }
         self.presence.detach(chat_room_id, connection_id).await?;
-        self.connections.close(connection_id).await?;
-        self.presence
-            .untrack(&connection.user_id, connection_id)
-            .await?;
-        for membership in self.store.memberships_of(&connection.user_id).await? {
-            self.presence
-                .detach(&membership.chat_room_id, connection_id)
-                .await?;
-        }
+        self.disconnect(connection_id).await
+    }
+
+    /// Pushes the error frame for a failed frame to its connection.
+    async fn tell_error(
+        &self,
+        connection_id: &str,
+        err: &AppError,
+        client_msg_id: Option<String>,
+    ) -> AppResult<()> {
+        let frame = ServerFrame::error(err, client_msg_id);
+        self.pusher.push(connection_id, &frame.to_text()).await?;
         Ok(())
     }
 }
