@@ -41,6 +41,17 @@ pub struct Config {
     /// The WebSocket API's management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`)
     /// through which chat functions push frames.
     pub chat_callback_url: Option<String>,
+    /// The reminder planner's queue (the SNS subscription, and the planner's own follow-ups).
+    pub reminder_queue_url: Option<String>,
+    /// The push queue the sender drains.
+    pub push_queue_url: Option<String>,
+    /// The FCM service account key (JSON) itself: the local platform's way to push for real.
+    pub fcm_service_account: Option<String>,
+    /// The Secrets Manager secret holding the FCM service account key (JSON), in AWS.
+    pub fcm_service_account_secret_arn: Option<String>,
+    /// Where FCM's HTTP v1 API lives (`https://fcm.googleapis.com` when unset; tests point
+    /// it at a stub).
+    pub fcm_base_url: Option<String>,
 }
 
 /// API.md's default admission rate.
@@ -64,6 +75,17 @@ impl std::fmt::Debug for Config {
             .field("messages_table", &self.messages_table)
             .field("connections_table", &self.connections_table)
             .field("chat_callback_url", &self.chat_callback_url)
+            .field("reminder_queue_url", &self.reminder_queue_url)
+            .field("push_queue_url", &self.push_queue_url)
+            .field(
+                "fcm_service_account",
+                &self.fcm_service_account.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "fcm_service_account_secret_arn",
+                &self.fcm_service_account_secret_arn,
+            )
+            .field("fcm_base_url", &self.fcm_base_url)
             .finish()
     }
 }
@@ -139,6 +161,11 @@ impl Config {
             messages_table: get("MESSAGES_TABLE"),
             connections_table: get("CONNECTIONS_TABLE"),
             chat_callback_url: get("CHAT_CALLBACK_URL"),
+            reminder_queue_url: get("REMINDER_QUEUE_URL"),
+            push_queue_url: get("PUSH_QUEUE_URL"),
+            fcm_service_account: get("FCM_SERVICE_ACCOUNT"),
+            fcm_service_account_secret_arn: get("FCM_SERVICE_ACCOUNT_SECRET_ARN"),
+            fcm_base_url: get("FCM_BASE_URL"),
         })
     }
 

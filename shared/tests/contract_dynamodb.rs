@@ -86,7 +86,9 @@ macro_rules! cases {
     (
         records: [$($records:ident),* $(,)?],
         search: [$($search:ident),* $(,)?],
-        reservations: [$($reservations:ident),* $(,)?] $(,)?
+        reservations: [$($reservations:ident),* $(,)?],
+        devices: [$($devices:ident),* $(,)?],
+        ledger: [$($ledger:ident),* $(,)?] $(,)?
     ) => {
         $(
             #[tokio::test]
@@ -107,6 +109,20 @@ macro_rules! cases {
             async fn $reservations() {
                 let Some(records) = reservation_store().await else { return };
                 contract::$reservations(&records).await;
+            }
+        )*
+        $(
+            #[tokio::test]
+            async fn $devices() {
+                let Some((records, _)) = stores().await else { return };
+                contract::$devices(&records).await;
+            }
+        )*
+        $(
+            #[tokio::test]
+            async fn $ledger() {
+                let Some((records, _)) = stores().await else { return };
+                contract::$ledger(&records).await;
             }
         )*
     };

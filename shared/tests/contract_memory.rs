@@ -3,13 +3,17 @@
 #[macro_use]
 mod contract;
 
-use festa::adapters::memory::{MemoryRecords, MemorySearchIndex};
+use festa::adapters::memory::{
+    MemoryDevices, MemoryRecords, MemoryReminderLedger, MemorySearchIndex,
+};
 
 macro_rules! cases {
     (
         records: [$($records:ident),* $(,)?],
         search: [$($search:ident),* $(,)?],
-        reservations: [$($reservations:ident),* $(,)?] $(,)?
+        reservations: [$($reservations:ident),* $(,)?],
+        devices: [$($devices:ident),* $(,)?],
+        ledger: [$($ledger:ident),* $(,)?] $(,)?
     ) => {
         $(
             #[tokio::test]
@@ -27,6 +31,18 @@ macro_rules! cases {
             #[tokio::test]
             async fn $reservations() {
                 contract::$reservations(&MemoryRecords::new()).await;
+            }
+        )*
+        $(
+            #[tokio::test]
+            async fn $devices() {
+                contract::$devices(&MemoryDevices::new()).await;
+            }
+        )*
+        $(
+            #[tokio::test]
+            async fn $ledger() {
+                contract::$ledger(&MemoryReminderLedger::new()).await;
             }
         )*
     };

@@ -54,6 +54,12 @@ pub fn eventbridge(config: &SdkConfig) -> aws_sdk_eventbridge::Client {
     aws_sdk_eventbridge::Client::new(config)
 }
 
+/// A Secrets Manager client.
+#[cfg(feature = "secretsmanager")]
+pub fn secretsmanager(config: &SdkConfig) -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(config)
+}
+
 /// An API Gateway management API client for one WebSocket API stage.
 ///
 /// That API is served by the stage itself

@@ -4,6 +4,7 @@ mod account;
 pub mod calendar_date;
 mod chat;
 mod festival;
+mod reminder;
 mod reservation;
 pub mod timestamp;
 
@@ -13,4 +14,7 @@ pub use chat::{
     RoomView,
 };
 pub use festival::{Festival, TicketStock};
+pub use reminder::{
+    Device, FestivalDay, Platform, PushMessage, ReminderJob, ReminderTask, SentPush,
+};
 pub use reservation::{BookingRequest, Reservation, ReservationStatus};

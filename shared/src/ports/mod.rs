@@ -10,6 +10,7 @@ mod clock;
 mod festivals;
 mod ids;
 mod mailer;
+mod reminders;
 mod reservations;
 mod search;
 mod sessions;
@@ -25,6 +26,10 @@ pub use clock::Clock;
 pub use festivals::FestivalStore;
 pub use ids::IdSource;
 pub use mailer::{Mail, Mailer};
+pub use reminders::{
+    Claim, DeviceRegistry, FestivalCalendar, JobBackoff, PushGateway, PushOutcome, ReminderJobs,
+    ReminderKey, ReminderLedger, ReminderTasks, ReservationRoster, RosterPage,
+};
 pub use reservations::{
     Booking, Cancellation, IdempotentBooking, ReservationEvent, ReservationEventDetail,
     ReservationEvents, ReservationStore,

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod festivals;
 pub mod passwords;
 pub mod queue;
+pub mod reminders;
 pub mod reservations;
 pub mod search;
 pub mod tokens;

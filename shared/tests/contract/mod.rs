@@ -23,6 +23,7 @@ macro_rules! all_cases {
                 festival_create_and_get,
                 get_festivals_keeps_order_and_skips_missing,
                 list_festivals_newest_first_with_paging,
+                calendar_lists_each_ticketed_date,
             ],
             search: [
                 postings_order_bounds_and_limits,
@@ -37,6 +38,18 @@ macro_rules! all_cases {
                 cancel_returns_stock_once,
                 concurrent_bookings_never_oversell,
                 concurrent_cancels_return_stock_once,
+                roster_pages_confirmed_reservations_in_id_order,
+            ],
+            devices: [
+                devices_move_to_their_latest_owner,
+                forget_removes_a_token_from_whoever_owns_it,
+                activating_again_keeps_one_device,
+                concurrent_activations_leave_one_owner,
+            ],
+            ledger: [
+                claims_hold_until_settled_released_or_lapsed,
+                concurrent_claims_have_one_winner,
+                reminder_keys_are_independent,
             ],
         }
     };
@@ -55,6 +68,9 @@ use festa::ports::{
 use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
 use ulid::Ulid;
+
+mod reminders;
+pub use reminders::*;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

@@ -1,5 +1,14 @@
-//! Festivals: pk `FESTIVAL#<id>`, sk `META` (listed through GSI `gsi1`: gsi1pk `FESTIVALS`,
-//! gsi1sk `<id>`), and one stock item per date: sk `STOCK#<YYYY-MM-DD>`.
+//! Festivals (listed through GSI `gsi1`), their stock and their calendar days:
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | festival | `FESTIVAL#<id>` | `META` (gsi1pk `FESTIVALS`, gsi1sk `<id>`) |
+//! | ticket stock | `FESTIVAL#<id>` | `STOCK#<YYYY-MM-DD>` |
+//! | calendar day | `FESTIVAL_DAY#<YYYY-MM-DD>` | `<id>` (`festivalId`, `name`, `timeZone`, `date`) |
+//!
+//! A festival is created in one transaction with its stock and its calendar days (one per
+//! ticketed date, read by the reminder planner; see `reminders.rs`), so the planner never
+//! misses a festival that exists nor finds one that does not.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,6 +17,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::attrs::{self, Item};
+use super::reminders::calendar_item;
 use super::{build_error, query_limit, sdk_error, DynamoRecords};
 use crate::error::{AppError, AppResult};
 use crate::model::{Festival, TicketStock};
@@ -141,7 +151,8 @@ impl DynamoRecords {
 #[async_trait]
 impl FestivalStore for DynamoRecords {
     async fn create_festival(&self, festival: &Festival) -> AppResult<()> {
-        if festival.tickets.len() + 1 > TRANSACTION_ITEMS {
+        // The META item, and a stock item and a calendar item per date.
+        if 1 + 2 * festival.tickets.len() > TRANSACTION_ITEMS {
             return Err(AppError::internal(format!(
                 "a festival with {} ticket dates does not fit in one transaction",
                 festival.tickets.len()
@@ -161,6 +172,12 @@ impl FestivalStore for DynamoRecords {
                 .build()
                 .map_err(|e| build_error("stock put", e))?;
             items.push(TransactWriteItem::builder().put(put).build());
+            let day = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(calendar_item(festival, stock.date)))
+                .build()
+                .map_err(|e| build_error("calendar day put", e))?;
+            items.push(TransactWriteItem::builder().put(day).build());
         }
         let result = self
             .client

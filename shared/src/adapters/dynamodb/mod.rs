@@ -1,6 +1,7 @@
 //! DynamoDB adapters: the single-table records store (accounts, sessions, festivals, their
-//! ticket stock and reservations, chat rooms and memberships), the n-gram search index, the
-//! chat messages and the open WebSocket connections.
+//! ticket stock and reservations, chat rooms and memberships, the festival calendar, reminder
+//! devices and sent markers), the n-gram search index, the chat messages and the open
+//! WebSocket connections.
 //!
 //! The item layout is described in `docs/deployment-contract.md` (tables) and below; the
 //! semantics match the in-memory adapters exactly, which the contract suites in
@@ -14,6 +15,7 @@
 //! | session | `USER#<email>` | `SESSION#<sessionId>` |
 //! | festival | `FESTIVAL#<id>` | `META` (gsi1pk `FESTIVALS`, gsi1sk `<id>`) |
 //! | ticket stock | `FESTIVAL#<id>` | `STOCK#<YYYY-MM-DD>` |
+//! | calendar day | `FESTIVAL_DAY#<YYYY-MM-DD>` | `<festivalId>` (one per ticketed date, written with the festival) |
 //! | reservation | `USER#<email>` | `RESERVATION#<id>` (gsi1pk `RESERVED#<festivalId>#<date>` while confirmed) |
 //! | one-per-date guard | `USER#<email>` | `GUARD#<festivalId>#<date>` |
 //! | idempotency key | `USER#<email>` | `IDEMPOTENCY#<key>` (`ttl`) |
@@ -21,6 +23,9 @@
 //! | chat member | `CHAT#<roomId>` | `MEMBER#<userId>` (`joinedSeq`) |
 //! | the member's room | `CHATTER#<userId>` | `ROOM#<roomId>` (as the member item) |
 //! | resend guard | `CHAT#<roomId>` | `SENT#<senderId>#<clientMsgId>` (`seq`, `messageId`, `ttl`) |
+//! | token's owner | `DEVICE#<sha256(token)>` | `OWNER` (`email`, `token`, `platform`, `activatedAt`) |
+//! | user's device | `USER#<email>` | `DEVICE#<sha256(token)>` (`token`, `platform`, `activatedAt`) |
+//! | reminder sent marker | `REMINDED#<reservationId>#<date>` | `DEVICE#<sha256(token)>` (`state`, `heldUntil`, `ttl`) |
 //!
 //! Search table: pk `<gram>`, sk `<festivalId>`.
 //!
@@ -34,6 +39,7 @@ mod attrs;
 mod chat;
 mod connections;
 mod festivals;
+mod reminders;
 mod reservations;
 mod search;
 mod sessions;

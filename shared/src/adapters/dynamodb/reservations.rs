@@ -46,7 +46,7 @@ fn stock_key(festival_id: &str, date: NaiveDate) -> Item {
 }
 
 /// The reminder index's partition: confirmed reservations of one festival date.
-fn reserved_pk(festival_id: &str, date: NaiveDate) -> String {
+pub(super) fn reserved_pk(festival_id: &str, date: NaiveDate) -> String {
     format!("RESERVED#{festival_id}#{}", date.format("%Y-%m-%d"))
 }
 
@@ -77,7 +77,7 @@ fn reservation_item(r: &Reservation) -> Item {
     item
 }
 
-fn reservation_from(item: &Item) -> AppResult<Reservation> {
+pub(super) fn reservation_from(item: &Item) -> AppResult<Reservation> {
     let status = match attrs::req_str(item, "status")? {
         "CONFIRMED" => ReservationStatus::Confirmed,
         "CANCELLED" => ReservationStatus::Cancelled,

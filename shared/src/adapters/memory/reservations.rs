@@ -19,6 +19,22 @@ pub(super) struct ReservationBook {
     guards: HashMap<(String, String, NaiveDate), String>,
     /// (holder, key) → what it booked and when it lapses.
     keys: HashMap<(String, String), (IdempotentBooking, DateTime<Utc>)>,
+    /// (festival, date) → confirmed reservation id → holder: the roster reminders read.
+    pub(super) rosters: HashMap<(String, NaiveDate), BTreeMap<String, String>>,
+}
+
+impl ReservationBook {
+    /// The holder's reservation with this id.
+    pub(super) fn reservation(&self, email: &str, id: &str) -> Option<Reservation> {
+        self.by_holder
+            .get(email)
+            .and_then(|mine| mine.get(id))
+            .cloned()
+    }
+}
+
+fn roster_key(r: &Reservation) -> (String, NaiveDate) {
+    (r.festival_id.clone(), r.festival_date)
 }
 
 fn guard_key(r: &Reservation) -> (String, String, NaiveDate) {
@@ -73,6 +89,13 @@ impl ReservationStore for MemoryRecords {
                 (used, key_expires_at),
             );
         }
+        book.rosters
+            .entry(roster_key(reservation))
+            .or_default()
+            .insert(
+                reservation.reservation_id.clone(),
+                reservation.email.clone(),
+            );
         book.by_holder
             .entry(reservation.email.clone())
             .or_default()
@@ -152,6 +175,9 @@ impl ReservationStore for MemoryRecords {
                 .find(|t| t.date == cancelled.festival_date)
         }) {
             stock.remaining += cancelled.quantity;
+        }
+        if let Some(roster) = book.rosters.get_mut(&roster_key(&cancelled)) {
+            roster.remove(&cancelled.reservation_id);
         }
         let guard = guard_key(&cancelled);
         if book.guards.get(&guard) == Some(&cancelled.reservation_id) {
