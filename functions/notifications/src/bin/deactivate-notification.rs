@@ -1,0 +1,14 @@
+//! Lambda for `POST /notification/deactivate`.
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    festa::observability::init();
+    let state = Arc::new(festa_notifications::NotificationsState::from_env().await?);
+    festa::api::lambda::serve(festa_notifications::route(
+        state,
+        "/notification/deactivate",
+    )?)
+    .await
+}
