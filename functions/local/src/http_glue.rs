@@ -9,9 +9,9 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, on, MethodFilter};
+use axum::routing::{get, on, post, MethodFilter, MethodRouter};
 use axum::{Json, Router};
-use festa::adapters::outbox::Outbox;
+use festa::adapters::outbox::{Outbox, Sent};
 use festa::api::{Access, ApiRequest, ApiResponse, Route, MAX_BODY_BYTES, PROBLEM_JSON};
 use festa::ports::{Clock, SessionStore};
 use festa::services::accounts::authenticate;
@@ -213,21 +213,53 @@ async fn read_outbox(outbox: Option<Arc<Outbox>>, request: Request) -> Response 
         return problem(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
-            "mail goes through SES; there is no local outbox",
+            "mail goes through SES and pushes through FCM; there is no local outbox",
         );
     };
     let items: Vec<_> = outbox
-        .mails(query.get("to").map(String::as_str))
+        .entries(query.get("to").map(String::as_str))
         .into_iter()
-        .map(|mail| {
-            json!({
+        .map(|sent| match sent {
+            Sent::Mail(mail) => json!({
                 "kind": "email",
                 "to": mail.to,
                 "subject": mail.subject,
                 "body": mail.body,
                 "sentAt": festa::model::timestamp::format(&mail.sent_at),
-            })
+            }),
+            Sent::Push(push) => json!({
+                "kind": "push",
+                "to": push.push.to,
+                "fcmToken": push.push.token,
+                "title": push.push.title,
+                "body": push.push.body,
+                "data": push.push.data,
+                "sentAt": festa::model::timestamp::format(&push.sent_at),
+            }),
         })
         .collect();
     Json(json!({ "items": items })).into_response()
+}
+
+/// `POST /_local/reminders/run?date=YYYY-MM-DD`: the reminder pipeline as if that date's
+/// scheduled event fired (today's in Seoul without `date`), answering what it did.
+pub fn run_reminders(reminders: crate::reminders::LocalReminders) -> MethodRouter {
+    post(move |uri: axum::http::Uri| {
+        let reminders = reminders.clone();
+        async move {
+            let result = async {
+                let query = query_params(uri.query())?;
+                let date = crate::reminders::run_date(
+                    query.get("date").map(String::as_str),
+                    chrono::Utc::now(),
+                )?;
+                reminders.run(crate::reminders::run_instant(date)).await
+            }
+            .await;
+            match result {
+                Ok(report) => Json(report).into_response(),
+                Err(err) => into_http(&ApiResponse::problem(&err)),
+            }
+        }
+    })
 }

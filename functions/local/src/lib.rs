@@ -4,6 +4,7 @@
 pub mod chat_client;
 mod http_glue;
 mod openapi;
+pub mod reminders;
 mod scheduler;
 mod seed;
 mod sockets;
@@ -16,28 +17,33 @@ use festa::adapters::dynamodb::{
     DynamoSearchIndex,
 };
 use festa::adapters::eventbridge::EventBridgeEvents;
+use festa::adapters::fcm::FcmGateway;
 use festa::adapters::memory::{
-    InProcessTicks, MemoryChat, MemoryConnections, MemoryRecords, MemorySearchIndex, RecordedEvents,
+    InProcessTicks, MemoryChat, MemoryConnections, MemoryDevices, MemoryRecords,
+    MemoryReminderLedger, MemoryReminderQueue, MemorySearchIndex, RecordedEvents,
 };
 use festa::adapters::outbox::Outbox;
 use festa::adapters::ses::SesMailer;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::{CacheTarget, Config};
 use festa::ports::{
-    AccountStore, AdmitPolicy, ChatStore, Clock, ConnectionStore, FestivalStore, IdSource, Mailer,
-    ReservationEvents, ReservationStore, SearchIndex, SessionStore, WaitingRoom,
+    AccountStore, AdmitPolicy, ChatStore, Clock, ConnectionStore, DeviceRegistry, FestivalCalendar,
+    FestivalStore, IdSource, Mailer, PushGateway, ReminderLedger, ReservationEvents,
+    ReservationRoster, ReservationStore, SearchIndex, SessionStore, WaitingRoom,
 };
 use festa::services::accounts::Accounts;
 use festa::services::chat::{Chat, RoomTurns};
 use festa::services::directory::FestivalDirectory;
 use festa::services::festivals::Festivals;
 use festa::services::queue::{Admitter, Queue};
+use festa::services::reminders::{Devices, Planner, Sender};
 use festa::services::reservations::Reservations;
 use festa::services::tokens::TokenKeys;
 use festa::AppResult;
 use festa_auth::AuthState;
 use festa_chat::{ChatState, TokenGate};
 use festa_festivals::FestivalsState;
+use festa_notifications::NotificationsState;
 use festa_queue::QueueState;
 use festa_reservations::ReservationsState;
 
@@ -49,7 +55,7 @@ pub const DEFAULT_LOCAL_ADMIN: &str = "admin@festa.local";
 /// A built platform: its router, plus the handles people and tests inspect.
 pub struct Platform {
     pub router: Router,
-    /// Present when mail is kept locally rather than sent through SES.
+    /// Present when mail or pushes are kept locally rather than sent through SES or FCM.
     pub outbox: Option<Arc<Outbox>>,
     pub festivals: Festivals,
     /// Present when reservation events are kept locally rather than sent to EventBridge.
@@ -58,6 +64,8 @@ pub struct Platform {
     pub room: Arc<dyn WaitingRoom>,
     /// The chat service, for tools that fill rooms without going through sockets.
     pub chat: Chat,
+    /// The reminder pipeline, run daily and by `POST /_local/reminders/run`.
+    pub reminders: reminders::LocalReminders,
     /// One line per adapter choice, for the start-up banner.
     pub description: Vec<String>,
     pub admins: Vec<String>,
@@ -72,6 +80,10 @@ struct Records {
     index: Arc<dyn SearchIndex>,
     chat: Arc<dyn ChatStore>,
     connections: Arc<dyn ConnectionStore>,
+    calendar: Arc<dyn FestivalCalendar>,
+    roster: Arc<dyn ReservationRoster>,
+    devices: Arc<dyn DeviceRegistry>,
+    ledger: Arc<dyn ReminderLedger>,
 }
 
 /// Builds the platform from the configuration (see README for the variables).
@@ -125,7 +137,11 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
                 accounts: records.clone(),
                 sessions: records.clone(),
                 festivals: records.clone(),
-                reservations: records,
+                reservations: records.clone(),
+                calendar: records.clone(),
+                roster: records.clone(),
+                devices: records.clone(),
+                ledger: records,
                 index: Arc::new(DynamoSearchIndex::new(client.clone(), search_table)),
                 chat: Arc::new(DynamoChat::new(
                     client.clone(),
@@ -144,7 +160,11 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
                 accounts: records.clone(),
                 sessions: records.clone(),
                 festivals: records.clone(),
-                reservations: records,
+                reservations: records.clone(),
+                calendar: records.clone(),
+                roster: records,
+                devices: Arc::new(MemoryDevices::new()),
+                ledger: Arc::new(MemoryReminderLedger::new()),
                 index: Arc::new(MemorySearchIndex::new()),
                 chat: Arc::new(MemoryChat::new()),
                 connections: Arc::new(MemoryConnections::new()),
@@ -159,25 +179,43 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         index,
         chat: chat_store,
         connections,
+        calendar,
+        roster,
+        devices,
+        ledger,
     } = records;
 
-    let (mailer, outbox): (Arc<dyn Mailer>, Option<Arc<Outbox>>) = match (&config.mail_from, &aws) {
+    let outbox = Arc::new(Outbox::new());
+    let mut outbox_used = false;
+    let mailer: Arc<dyn Mailer> = match (&config.mail_from, &aws) {
         (Some(from), Some(aws)) => {
             description.push(format!("mail: SES from {from}"));
-            (
-                Arc::new(SesMailer::new(
-                    festa::adapters::aws::sesv2(aws),
-                    from.clone(),
-                )),
-                None,
-            )
+            Arc::new(SesMailer::new(
+                festa::adapters::aws::sesv2(aws),
+                from.clone(),
+            ))
         }
         _ => {
             description.push("mail: kept in the outbox at /_local/outbox".into());
-            let outbox = Arc::new(Outbox::new());
-            (outbox.clone(), Some(outbox))
+            outbox_used = true;
+            outbox.clone()
         }
     };
+    let gateway: Arc<dyn PushGateway> = match &config.fcm_service_account {
+        Some(key) => {
+            let gateway = FcmGateway::new(key, config.fcm_base_url.as_deref())?;
+            description.push("pushes: FCM with FCM_SERVICE_ACCOUNT".into());
+            Arc::new(gateway)
+        }
+        None => {
+            description.push(
+                "pushes: kept in the outbox (set FCM_SERVICE_ACCOUNT to send through FCM)".into(),
+            );
+            outbox_used = true;
+            outbox.clone()
+        }
+    };
+    let outbox = outbox_used.then_some(outbox);
 
     description.push(match &config.cache {
         CacheTarget::InProcess => "cache: in memory (set REDIS_URL for Redis)".to_string(),
@@ -256,6 +294,34 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         },
         admitter,
     });
+    let reminder_queue = Arc::new(MemoryReminderQueue::new());
+    let reminders = reminders::LocalReminders {
+        planner: Planner::new(
+            calendar,
+            roster.clone(),
+            reminder_queue.clone(),
+            reminder_queue.clone(),
+        ),
+        sender: Sender {
+            reservations: roster,
+            devices: devices.clone(),
+            ledger,
+            gateway,
+            clock: clock.clone(),
+        },
+        queue: reminder_queue,
+    };
+    reminders::spawn_daily(reminders.clone());
+    description.push(
+        "reminders: daily at 09:00 Asia/Seoul in process; POST /_local/reminders/run?date= runs one now"
+            .into(),
+    );
+    let notifications = Arc::new(NotificationsState {
+        devices: Devices {
+            registry: devices,
+            clock: clock.clone(),
+        },
+    });
     let bookings = Arc::new(ReservationsState {
         reservations: Reservations {
             store: reservations,
@@ -297,13 +363,18 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
     routes.extend(festa_queue::routes(queue));
     routes.extend(festa_reservations::routes(bookings));
     routes.extend(festa_chat::routes(talk));
+    routes.extend(festa_notifications::routes(notifications));
     let authenticator = http_glue::Authenticator {
         keys,
         sessions,
         clock,
     };
     let router = http_glue::router(routes, authenticator, outbox.clone(), openapi::document())
-        .route("/ws", sockets::endpoint(chat, gate, sockets, ids));
+        .route("/ws", sockets::endpoint(chat, gate, sockets, ids))
+        .route(
+            "/_local/reminders/run",
+            http_glue::run_reminders(reminders.clone()),
+        );
 
     let mut admins: Vec<String> = config.admin_emails.into_iter().collect();
     admins.sort();
@@ -314,6 +385,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         events: recorded,
         room,
         chat: chat_service,
+        reminders,
         description,
         admins,
     })

@@ -68,6 +68,7 @@ fn assemble() -> OpenApi {
     doc.merge(festa_queue::openapi());
     doc.merge(festa_reservations::openapi());
     doc.merge(festa_chat::openapi());
+    doc.merge(festa_notifications::openapi());
     doc.info = InfoBuilder::new()
         .title("Festa")
         .version(env!("CARGO_PKG_VERSION"))

@@ -26,10 +26,26 @@ const REQUIRED: &[(&str, &[&str])] = &[
             "REDIS_URL",
         ],
     ),
+    // The device routes' state; the planner and the sender build their own (below).
+    ("./functions/notifications", &["RECORDS_TABLE"]),
 ];
 
 /// What single binaries require beyond their crate's state.
-const REQUIRED_BY_BINARY: &[(&str, &[&str])] = &[("ws-connect", &["JWT_SECRET"])];
+const REQUIRED_BY_BINARY: &[(&str, &[&str])] = &[
+    ("ws-connect", &["JWT_SECRET"]),
+    (
+        "reminder-planner",
+        &["RECORDS_TABLE", "REMINDER_QUEUE_URL", "PUSH_QUEUE_URL"],
+    ),
+    (
+        "push-sender",
+        &[
+            "RECORDS_TABLE",
+            "PUSH_QUEUE_URL",
+            "FCM_SERVICE_ACCOUNT_SECRET_ARN",
+        ],
+    ),
+];
 
 /// One function of the template: its binary, crate and variables.
 #[derive(Default, Debug)]
@@ -129,6 +145,37 @@ fn every_function_gets_the_variables_its_crate_requires() {
                 "{} ({}) lacks {var}",
                 f.binary,
                 f.code_uri
+            );
+        }
+    }
+}
+
+/// A binary under a crate's `src/bin` with no function in the template would be built and
+/// tested but never deployed.
+#[test]
+fn every_binary_of_every_crate_is_deployed() {
+    let (functions, _) = read_template();
+    for (code_uri, _) in REQUIRED {
+        let dir = format!(
+            "{}/../../{}/src/bin",
+            env!("CARGO_MANIFEST_DIR"),
+            code_uri.trim_start_matches("./")
+        );
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+                continue;
+            }
+            let binary = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .expect("file name");
+            assert!(
+                functions
+                    .iter()
+                    .any(|f| f.binary == binary && f.code_uri == *code_uri),
+                "no function builds {binary} from {code_uri}"
             );
         }
     }

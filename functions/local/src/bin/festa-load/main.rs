@@ -4,6 +4,9 @@
 //!
 //! `festa-load chat`: 1,000 WebSocket clients in one room, and history pages (see `chat.rs`).
 //!
+//! `festa-load reminders`: plans and sends reminders for 100,000 reservations (see
+//! `reminders.rs`).
+//!
 //! `festa-load search`: seeds a catalogue into an in-process local platform, then measures
 //! `GET /festivals/search` over HTTP: first every distinct query once (answered by the n-gram
 //! index), then a fixed number of repeated queries (answered by the cache: in process by
@@ -11,6 +14,7 @@
 
 mod accounts;
 mod chat;
+mod reminders;
 mod rush;
 
 use std::sync::Arc;
@@ -109,10 +113,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .subcommand(rush::command())
         .subcommand(chat::command())
+        .subcommand(reminders::command())
         .get_matches();
     let args = match args.subcommand() {
         Some(("rush", args)) => return rush::run(args).await,
         Some(("chat", args)) => return chat::run(args).await,
+        Some(("reminders", args)) => return reminders::run(args).await,
         Some(("search", args)) => args,
         _ => unreachable!("subcommand required"),
     };
