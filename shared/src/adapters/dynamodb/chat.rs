@@ -26,8 +26,8 @@ use chrono::{DateTime, Utc};
 
 use super::attrs::{self, Item};
 use super::{
-    batch_get, build_error, cancellation_codes, conflict_backoff, get_item, query_limit, sdk_error,
-    transact, Client,
+    batch_get, build_error, cancellation_codes, conflict_backoff, get_item, query_limit,
+    query_partition, sdk_error, transact, Client,
 };
 use crate::error::{AppError, AppResult};
 use crate::model::{ChatMessage, ChatRoom, Membership, RoomActivity};
@@ -490,31 +490,23 @@ impl ChatStore for DynamoChat {
     }
 
     async fn memberships_of(&self, user_id: &str) -> AppResult<Vec<Membership>> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.records_table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", attrs::s(chatter_pk(user_id)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query (chat memberships)", &self.records_table, e))?;
-            for item in out.items() {
+        let items = query_partition(
+            &self.client,
+            &self.records_table,
+            chatter_pk(user_id),
+            None,
+            "Query (chat memberships)",
+        )
+        .await?;
+        items
+            .iter()
+            .map(|item| {
                 let room_id = attrs::req_str(item, "sk")?
                     .strip_prefix(CHATTER_ROOM_PREFIX)
                     .ok_or_else(|| AppError::internal("a chat membership item has a foreign sk"))?;
-                found.push(membership_from(room_id, item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(found),
-            }
-        }
+                membership_from(room_id, item)
+            })
+            .collect()
     }
 
     async fn activity(&self, chat_room_ids: &[String]) -> AppResult<Vec<RoomActivity>> {

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::attrs::{self, Item};
 use super::reminders::calendar_item;
-use super::{build_error, query_limit, sdk_error, DynamoRecords};
+use super::{build_error, query_limit, query_partition, sdk_error, DynamoRecords};
 use crate::error::{AppError, AppResult};
 use crate::model::{Festival, TicketStock};
 use crate::ports::FestivalStore;
@@ -197,30 +197,20 @@ impl FestivalStore for DynamoRecords {
     async fn get_festival(&self, festival_id: &str) -> AppResult<Option<Festival>> {
         let mut meta = None;
         let mut tickets = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", attrs::s(festival_pk(festival_id)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query (festival)", &self.table, e))?;
-            for item in out.items() {
-                let sk = attrs::req_str(item, "sk")?;
-                if sk == META {
-                    meta = Some(festival_from(item)?);
-                } else if sk.starts_with(STOCK_PREFIX) {
-                    tickets.push(stock_from(item)?);
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+        let items = query_partition(
+            &self.client,
+            &self.table,
+            festival_pk(festival_id),
+            None,
+            "Query (festival)",
+        )
+        .await?;
+        for item in &items {
+            let sk = attrs::req_str(item, "sk")?;
+            if sk == META {
+                meta = Some(festival_from(item)?);
+            } else if sk.starts_with(STOCK_PREFIX) {
+                tickets.push(stock_from(item)?);
             }
         }
         Ok(meta.map(|mut f| {

@@ -206,6 +206,40 @@ const BATCH_GET_KEYS: usize = 100;
 /// BatchGetItem calls in flight at once for one large read.
 const BATCH_GET_CONCURRENCY: usize = 8;
 
+/// Every item of the partition `pk` (only those whose sort key starts with `sk_prefix`, when
+/// given), read strongly consistently page after page: for partitions that stay small, such as
+/// a festival with its stock, a user's devices or a calendar day.
+async fn query_partition(
+    client: &Client,
+    table: &str,
+    pk: String,
+    sk_prefix: Option<&str>,
+    what: &str,
+) -> AppResult<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let query = client
+            .query()
+            .table_name(table)
+            .expression_attribute_values(":pk", attrs::s(pk.as_str()))
+            .consistent_read(true)
+            .set_exclusive_start_key(start.take());
+        let query = match sk_prefix {
+            Some(prefix) => query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", attrs::s(prefix)),
+            None => query.key_condition_expression("pk = :pk"),
+        };
+        let out = query.send().await.map_err(|e| sdk_error(what, table, e))?;
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(items),
+        }
+    }
+}
+
 /// One item read strongly consistently.
 async fn get_item(client: &Client, table: &str, key: Item, what: &str) -> AppResult<Option<Item>> {
     let out = client

@@ -33,7 +33,7 @@ use super::attrs::{self, Item};
 use super::reservations::{reservation_from, reserved_pk};
 use super::{
     build_error, cancellation_codes, condition_failed, conflict_backoff, get_item, query_limit,
-    sdk_error, transact, DynamoRecords,
+    query_partition, sdk_error, transact, DynamoRecords,
 };
 use crate::error::{AppError, AppResult};
 use crate::model::{Device, Festival, FestivalDay, Platform, ReservationStatus};
@@ -267,29 +267,15 @@ impl DynamoRecords {
 #[async_trait]
 impl FestivalCalendar for DynamoRecords {
     async fn festival_days(&self, date: NaiveDate) -> AppResult<Vec<FestivalDay>> {
-        let mut days = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", attrs::s(day_pk(date)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query (festival calendar)", &self.table, e))?;
-            for item in out.items() {
-                days.push(festival_day_from(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(days)
+        let items = query_partition(
+            &self.client,
+            &self.table,
+            day_pk(date),
+            None,
+            "Query (festival calendar)",
+        )
+        .await?;
+        items.iter().map(festival_day_from).collect()
     }
 }
 
@@ -428,29 +414,18 @@ impl DeviceRegistry for DynamoRecords {
     }
 
     async fn devices_of(&self, email: &str) -> AppResult<Vec<Device>> {
-        let mut devices = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", attrs::s(user_pk(email)))
-                .expression_attribute_values(":prefix", attrs::s(DEVICE_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("Query (devices)", &self.table, e))?;
-            for item in out.items() {
-                devices.push(device_from(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+        let items = query_partition(
+            &self.client,
+            &self.table,
+            user_pk(email),
+            Some(DEVICE_PREFIX),
+            "Query (devices)",
+        )
+        .await?;
+        let mut devices = items
+            .iter()
+            .map(device_from)
+            .collect::<AppResult<Vec<_>>>()?;
         // Keys sort by the token's hash; a listing by token is stable for people to read.
         devices.sort_by(|a, b| a.token.cmp(&b.token));
         Ok(devices)
