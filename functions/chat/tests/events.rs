@@ -18,7 +18,7 @@ use festa::adapters::memory::{
 };
 use festa::adapters::system::RandomIds;
 use festa::api::replay::{
-    as_caller, binaries, edit, events_dir, fill, replay, without_authorizer, Replayed,
+    as_caller, binaries, edit, event_names, events_dir, fill, replay, without_authorizer, Replayed,
 };
 use festa::api::Route;
 use festa::model::{Festival, Role, Session, TicketStock};
@@ -1311,22 +1311,13 @@ async fn ws_disconnect_event_forgets_the_connection() {
 
 // ----- the fixtures themselves -----
 
-fn listed_events() -> BTreeSet<String> {
-    std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect()
-}
-
 /// A sample event without a test fails here: every `/festivals/chatting` route event and every
 /// WebSocket event is a chat event replayed above, and each binary of this crate has exactly
 /// one.
 #[test]
 fn every_chat_event_is_covered() {
     let mut ours = BTreeSet::new();
-    for name in listed_events() {
+    for name in event_names() {
         let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
         let raw: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let rest = raw["resource"]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use festa::adapters::memory::{MemoryCache, MemoryRecords, MemorySearchIndex};
 use festa::adapters::system::{RandomIds, SystemClock};
-use festa::api::replay::{as_caller, edit, events_dir, fill, replay, Replayed};
+use festa::api::replay::{as_caller, edit, event_names, events_dir, fill, replay, Replayed};
 use festa::model::Role;
 use festa::ports::{Clock, IdSource};
 use festa::services::festivals::Festivals;
@@ -299,21 +299,12 @@ async fn a_body_over_64_kib_is_a_413_problem() {
         .assert_problem(413, "PAYLOAD_TOO_LARGE");
 }
 
-fn listed_events() -> BTreeSet<String> {
-    std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect()
-}
-
 /// A sample event without a test fails here: every `/festivals` route event is a festival event
 /// replayed above (or, under `/festivals/chatting`, a chat event replayed by
 /// functions/chat/tests/events.rs), and events/ holds one event per Lambda binary.
 #[test]
 fn every_festival_event_is_covered_and_every_event_has_an_area() {
-    for name in listed_events() {
+    for name in event_names() {
         let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
         let raw: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let resource = raw["resource"].as_str().unwrap_or_default();
@@ -336,7 +327,7 @@ fn every_festival_event_is_covered_and_every_event_has_an_area() {
     assert!(festivals.is_disjoint(&accounts));
     assert!(festivals.is_disjoint(&chat) && accounts.is_disjoint(&chat));
     assert_eq!(
-        listed_events(),
+        event_names(),
         lambda_binaries(),
         "events/ holds exactly one sample event per Lambda binary"
     );

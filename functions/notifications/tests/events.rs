@@ -22,10 +22,10 @@ use festa::adapters::memory::{
 use festa::adapters::outbox::Outbox;
 use festa::adapters::system::RandomIds;
 use festa::api::replay::{
-    as_caller, binaries, edit, events_dir, fill, replay, without_authorizer, Replayed,
+    as_caller, binaries, edit, event_names, events_dir, fill, replay, without_authorizer, Replayed,
 };
 use festa::model::{
-    Festival, Platform, PushMessage, Reservation, ReservationStatus, Role, TicketStock,
+    Device, Festival, Platform, PushMessage, Reservation, ReservationStatus, Role, TicketStock,
 };
 use festa::ports::{
     Clock, DeviceRegistry, FestivalStore, IdSource, JobBackoff, PushGateway, PushOutcome,
@@ -279,6 +279,18 @@ async fn book(h: &Harness, user: User, date: NaiveDate) -> String {
     reservation.reservation_id
 }
 
+/// Registers `tokens` as `user`'s devices, as the activate route does.
+async fn give_devices(h: &Harness, user: User, tokens: &[&str]) {
+    for token in tokens {
+        let device = Device {
+            token: token.to_string(),
+            platform: Some(Platform::Web),
+            activated_at: h.clock.now(),
+        };
+        h.devices.activate(user.email, &device).await.unwrap();
+    }
+}
+
 fn sqs_event(text: &str) -> SqsEvent {
     serde_json::from_str(text).expect("an SQS event")
 }
@@ -483,19 +495,7 @@ async fn a_planner_message_it_cannot_read_fails_alone() {
 async fn push_sender_event_pushes_each_device_once_and_reports_only_the_malformed_job() {
     let h = harness().await;
     let reservation = book(&h, FAN, day(2)).await;
-    for token in [SAMPLE_TOKEN, "web-device-2"] {
-        h.devices
-            .activate(
-                FAN.email,
-                &festa::model::Device {
-                    token: token.into(),
-                    platform: None,
-                    activated_at: h.clock.now(),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    give_devices(&h, FAN, &[SAMPLE_TOKEN, "web-device-2"]).await;
     let event = sqs_event(&fill(&fixture(SENDER), "<reservation-id>", &reservation));
     let malformed = message_id(&event, 1);
 
@@ -530,19 +530,7 @@ async fn push_sender_event_pushes_each_device_once_and_reports_only_the_malforme
 async fn a_throttled_push_is_retried_later_without_repeating_the_others() {
     let h = harness().await;
     let reservation = book(&h, FAN, day(2)).await;
-    for token in [SAMPLE_TOKEN, "web-device-2"] {
-        h.devices
-            .activate(
-                FAN.email,
-                &festa::model::Device {
-                    token: token.into(),
-                    platform: Some(Platform::Web),
-                    activated_at: h.clock.now(),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    give_devices(&h, FAN, &[SAMPLE_TOKEN, "web-device-2"]).await;
     h.gateway
         .throttled
         .lock()
@@ -583,17 +571,7 @@ async fn a_throttled_push_is_retried_later_without_repeating_the_others() {
 async fn a_job_whose_reservation_was_cancelled_since_planning_pushes_nothing() {
     let h = harness().await;
     let reservation = book(&h, FAN, day(2)).await;
-    h.devices
-        .activate(
-            FAN.email,
-            &festa::model::Device {
-                token: SAMPLE_TOKEN.into(),
-                platform: None,
-                activated_at: h.clock.now(),
-            },
-        )
-        .await
-        .unwrap();
+    give_devices(&h, FAN, &[SAMPLE_TOKEN]).await;
     h.records
         .cancel(FAN.email, &reservation, h.clock.now())
         .await
@@ -607,15 +585,6 @@ async fn a_job_whose_reservation_was_cancelled_since_planning_pushes_nothing() {
         "the job is done with"
     );
     assert!(h.outbox.pushes(None).is_empty());
-}
-
-fn listed_events() -> BTreeSet<String> {
-    std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect()
 }
 
 /// The binary whose queue an SQS sample's records all come from, if it is one of ours.
@@ -640,7 +609,7 @@ fn our_queue(raw: &Value) -> Option<&'static str> {
 #[test]
 fn every_notification_event_is_covered() {
     let mut ours = BTreeSet::new();
-    for name in listed_events() {
+    for name in event_names() {
         let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
         let raw: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let queue = our_queue(&raw);

@@ -19,7 +19,7 @@ use festa::adapters::memory::{
 };
 use festa::adapters::system::RandomIds;
 use festa::api::replay::{
-    as_caller, binaries, edit, events_dir, fill, replay, without_authorizer, Replayed,
+    as_caller, binaries, edit, event_names, events_dir, fill, replay, without_authorizer, Replayed,
 };
 use festa::model::{Festival, Role, TicketStock};
 use festa::ports::{AdmitPolicy, AdmitTick, Clock, FestivalStore, IdSource, WaitingRoom};
@@ -639,15 +639,6 @@ async fn a_tick_duplicated_in_one_batch_admits_no_more_than_the_rate() {
     );
 }
 
-fn listed_events() -> BTreeSet<String> {
-    std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect()
-}
-
 /// Whether a sample is a batch of the admit queue (its ARN names the template's resource; the
 /// reminder queues' batches are functions/notifications' events).
 fn is_admit_queue_event(raw: &Value) -> bool {
@@ -666,7 +657,7 @@ fn is_admit_queue_event(raw: &Value) -> bool {
 #[test]
 fn every_queue_event_is_covered() {
     let mut ours = BTreeSet::new();
-    for name in listed_events() {
+    for name in event_names() {
         let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
         let raw: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let sqs = is_admit_queue_event(&raw);

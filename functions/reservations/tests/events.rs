@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use festa::adapters::memory::{ManualClock, MemoryRecords, MemoryWaitingRoom, RecordedEvents};
 use festa::adapters::system::RandomIds;
 use festa::api::replay::{
-    as_caller, binaries, edit, events_dir, fill, replay, without_authorizer, Replayed,
+    as_caller, binaries, edit, event_names, events_dir, fill, replay, without_authorizer, Replayed,
 };
 use festa::model::{Festival, Role, TicketStock};
 use festa::ports::{AdmitPolicy, Clock, FestivalStore, IdSource, WaitingRoom};
@@ -718,21 +718,12 @@ async fn a_route_without_authorizer_context_is_a_401_problem() {
     assert_eq!(published(&h).len(), 1);
 }
 
-fn listed_events() -> BTreeSet<String> {
-    std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
-        .collect()
-}
-
 /// A sample event without a test fails here: every `/reservations` route event is replayed
 /// above, and each binary of this crate has exactly one.
 #[test]
 fn every_reservation_event_is_covered() {
     let mut ours = BTreeSet::new();
-    for name in listed_events() {
+    for name in event_names() {
         let text = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
         let raw: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         if !raw["resource"]

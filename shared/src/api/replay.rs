@@ -21,6 +21,17 @@ pub fn events_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
 }
 
+/// The name (file stem) of every sample event in `events/`, so each area's coverage test walks
+/// the same list.
+pub fn event_names() -> BTreeSet<String> {
+    std::fs::read_dir(events_dir())
+        .unwrap_or_else(|e| panic!("{}: {e}", events_dir().display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_string())
+        .collect()
+}
+
 /// The Lambda binaries of the crate at `manifest_dir` (`src/bin/<name>.rs`): each name and its
 /// source, so a crate's tests can check that every binary has a sample event and serves it.
 pub fn binaries(manifest_dir: &str) -> BTreeMap<String, String> {
