@@ -1,6 +1,6 @@
 //! When the daily run fires, which festival dates are "tomorrow".
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -50,7 +50,7 @@ pub async fn due_on(
     let mut due = Vec::new();
     for date in [today, next(today), next(next(today))] {
         for day in calendar.festival_days(date).await? {
-            if tomorrow_in(at, &day.time_zone) == day.date {
+            if is_due(at, &day.time_zone, day.date) {
                 due.push(day);
             }
         }
@@ -62,16 +62,18 @@ fn next(date: NaiveDate) -> NaiveDate {
     date.checked_add_days(Days::new(1)).unwrap_or(date)
 }
 
-/// The local date after `at`'s in `zone` (UTC for a zone this build does not know).
-fn tomorrow_in(at: DateTime<Utc>, zone: &str) -> NaiveDate {
-    let local = match zone.parse::<Tz>() {
-        Ok(tz) => at.with_timezone(&tz).date_naive(),
-        Err(_) => {
-            tracing::warn!(zone, "unknown festival time zone; judging tomorrow in UTC");
-            at.date_naive()
-        }
-    };
-    next(local)
+/// Whether `date` in `zone` is "tomorrow" for the run at `at`: after the local date at `at`,
+/// and no later than the local date one day on. Daily runs 24 hours apart so cover every date
+/// exactly once, even where a daylight-saving change moves the run's local time across
+/// midnight, where "the local date plus one" would skip a date in spring and repeat one in
+/// autumn. A zone this build does not know is judged in UTC.
+fn is_due(at: DateTime<Utc>, zone: &str, date: NaiveDate) -> bool {
+    let tz = zone.parse::<Tz>().unwrap_or_else(|_| {
+        tracing::warn!(zone, "unknown festival time zone; judging tomorrow in UTC");
+        Tz::UTC
+    });
+    let local = |instant: DateTime<Utc>| instant.with_timezone(&tz).date_naive();
+    local(at) < date && date <= local(at + TimeDelta::days(1))
 }
 
 #[cfg(test)]
@@ -181,6 +183,63 @@ mod tests {
             day("ny-wrong", "America/New_York", "2026-07-02"),
         ]);
         assert_eq!(due_ids(at, &days).await, ["ny@2026-07-01"]);
+    }
+
+    #[test]
+    fn daily_runs_cover_every_date_once_across_daylight_saving_changes() {
+        // A run a day at 00:00 UTC through 2027, in zones with and without daylight saving,
+        // half-hour ones, and the Azores, whose spring and autumn changes move 00:00 UTC
+        // across local midnight.
+        let zones = [
+            "Asia/Seoul",
+            "America/Los_Angeles",
+            "America/New_York",
+            "America/St_Johns",
+            "Atlantic/Azores",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Pacific/Kiritimati",
+            "Etc/GMT+12",
+        ];
+        let first: NaiveDate = "2027-01-01".parse().unwrap();
+        for zone in zones {
+            let mut covered: HashMap<NaiveDate, u32> = HashMap::new();
+            let mut run = first;
+            while run.format("%Y").to_string() == "2027" {
+                let at = run.and_hms_opt(0, 0, 0).unwrap().and_utc();
+                let mut candidate = run;
+                for _ in 0..3 {
+                    if is_due(at, zone, candidate) {
+                        *covered.entry(candidate).or_default() += 1;
+                    }
+                    candidate = next(candidate);
+                }
+                run = next(run);
+            }
+            // Every date from the third of January to the end of the year, once.
+            let mut date: NaiveDate = "2027-01-03".parse().unwrap();
+            while date.format("%Y").to_string() == "2027" {
+                assert_eq!(covered.get(&date), Some(&1), "{zone} {date}");
+                date = next(date);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_azores_spring_change_does_not_skip_a_date() {
+        // Daylight saving starts at 01:00 UTC on 28 March 2027: the run of the 28th is at
+        // 23:00 on the 27th locally, the run of the 29th at 00:00 on the 29th.
+        let days = calendar(vec![
+            day("sat", "Atlantic/Azores", "2027-03-28"),
+            day("sun", "Atlantic/Azores", "2027-03-29"),
+            day("mon", "Atlantic/Azores", "2027-03-30"),
+        ]);
+        let on = |d: u32| Utc.with_ymd_and_hms(2027, 3, d, 0, 0, 0).unwrap();
+        assert_eq!(
+            due_ids(on(28), &days).await,
+            ["sat@2027-03-28", "sun@2027-03-29"]
+        );
+        assert_eq!(due_ids(on(29), &days).await, ["mon@2027-03-30"]);
     }
 
     #[test]
