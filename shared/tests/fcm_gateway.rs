@@ -273,16 +273,6 @@ async fn fcm_answers_map_to_outcomes() {
             PushOutcome::TokenGone,
         ),
         (
-            "403 SENDER_ID_MISMATCH",
-            fcm_error(
-                403,
-                "PERMISSION_DENIED",
-                "SenderId mismatch",
-                json!([fcm_error_code("SENDER_ID_MISMATCH")]),
-            ),
-            PushOutcome::TokenGone,
-        ),
-        (
             "429 QUOTA_EXCEEDED with Retry-After",
             fcm_error(
                 429,
@@ -369,6 +359,18 @@ async fn refusals_a_retry_cannot_fix_are_rejected_with_codes_only() {
                 json!([]),
             ),
             "FCM refused the push: HTTP 403, PERMISSION_DENIED/-",
+        ),
+        (
+            // Every token answers this when the key is another Firebase project's: forgetting
+            // them would wipe every user's devices over one wrong secret.
+            "403 SENDER_ID_MISMATCH",
+            fcm_error(
+                403,
+                "PERMISSION_DENIED",
+                "SenderId mismatch",
+                json!([fcm_error_code("SENDER_ID_MISMATCH")]),
+            ),
+            "FCM refused the push: HTTP 403, PERMISSION_DENIED/SENDER_ID_MISMATCH",
         ),
         (
             "404 without UNREGISTERED",

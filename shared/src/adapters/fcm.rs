@@ -317,11 +317,12 @@ fn outcome(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> PushOutcome 
     let invalid_argument =
         code == Some("INVALID_ARGUMENT") || error.status.as_deref() == Some("INVALID_ARGUMENT");
 
-    let outcome = if matches!(code, Some("UNREGISTERED" | "SENDER_ID_MISMATCH"))
-        || (invalid_argument && error.concerns_token)
-    {
-        // The app was uninstalled, the token expired or is malformed, or it belongs to
-        // another Firebase project: it will never work for us again.
+    // SENDER_ID_MISMATCH is not among them: every token answers it when the key is another
+    // Firebase project's, and forgetting them all over one wrong secret would lose every
+    // device. It is a rejection, and the job waits in the dead-letter queue.
+    let outcome = if code == Some("UNREGISTERED") || (invalid_argument && error.concerns_token) {
+        // The app was uninstalled, or the token expired or is malformed: it will never work
+        // again.
         PushOutcome::TokenGone
     } else if status == StatusCode::TOO_MANY_REQUESTS
         || status.is_server_error()
