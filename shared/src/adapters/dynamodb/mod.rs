@@ -24,7 +24,7 @@
 //! | the member's room | `CHATTER#<userId>` | `ROOM#<roomId>` (as the member item) |
 //! | resend guard | `CHAT#<roomId>` | `SENT#<senderId>#<clientMsgId>` (`seq`, `messageId`, `ttl`) |
 //! | token's owner | `DEVICE#<sha256(token)>` | `OWNER` (`email`, `token`, `platform`, `activatedAt`) |
-//! | user's device | `USER#<email>` | `DEVICE#<sha256(token)>` (`token`, `platform`, `activatedAt`) |
+//! | user's device | `DEVICES#<email>` | `DEVICE#<sha256(token)>` (`token`, `platform`, `activatedAt`) |
 //! | reminder sent marker | `REMINDED#<reservationId>#<date>` | `DEVICE#<sha256(token)>` (`state`, `heldUntil`, `ttl`) |
 //!
 //! Search table: pk `<gram>`, sk `<festivalId>`.

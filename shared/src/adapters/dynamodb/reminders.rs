@@ -5,11 +5,13 @@
 //! |---|---|---|
 //! | calendar day | `FESTIVAL_DAY#<YYYY-MM-DD>` | `<festivalId>` (`name`, `timeZone`, `date`; written with the festival) |
 //! | token's owner | `DEVICE#<h>` | `OWNER` (`email`, `token`, `platform`, `activatedAt`) |
-//! | user's device | `USER#<email>` | `DEVICE#<h>` (`token`, `platform`, `activatedAt`) |
+//! | user's device | `DEVICES#<email>` | `DEVICE#<h>` (`token`, `platform`, `activatedAt`) |
 //! | sent marker | `REMINDED#<reservationId>#<YYYY-MM-DD>` | `DEVICE#<h>` (`state`, `heldUntil`, `ttl`) |
 //!
 //! `<h>` is the hex SHA-256 of the FCM token: tokens run to hundreds of characters, and a
-//! device's secret has no place in keys, which show up in logs and consoles.
+//! device's secret has no place in keys, which show up in logs and consoles. A user's devices
+//! have a partition of their own, not the `USER#` one, so IAM can let the device functions
+//! write devices without letting them write profiles, sessions or reservations.
 //!
 //! The roster is the reservations' index `gsi1` (gsi1pk `RESERVED#<festivalId>#<date>`,
 //! gsi1sk `<reservationId>`), present only while a reservation is confirmed. A token's owner
@@ -28,7 +30,6 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
-use super::accounts::user_pk;
 use super::attrs::{self, Item};
 use super::reservations::{reservation_from, reserved_pk};
 use super::{
@@ -91,8 +92,13 @@ fn owner_key(token: &str) -> Item {
     attrs::key(device_sk(token), OWNER)
 }
 
+/// The partition of one user's devices.
+fn devices_pk(email: &str) -> String {
+    format!("DEVICES#{email}")
+}
+
 fn device_key(email: &str, token: &str) -> Item {
-    attrs::key(user_pk(email), device_sk(token))
+    attrs::key(devices_pk(email), device_sk(token))
 }
 
 fn platform_name(platform: Platform) -> &'static str {
@@ -417,8 +423,8 @@ impl DeviceRegistry for DynamoRecords {
         let items = query_partition(
             &self.client,
             &self.table,
-            user_pk(email),
-            Some(DEVICE_PREFIX),
+            devices_pk(email),
+            None,
             "Query (devices)",
         )
         .await?;

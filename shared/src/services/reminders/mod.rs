@@ -14,7 +14,9 @@ mod sender;
 
 pub use backoff::retry_delay;
 pub use content::push_for;
-pub use devices::{ActivateRequest, DeactivateRequest, Devices, MAX_TOKEN_LEN};
+pub use devices::{
+    ActivateRequest, DeactivateRequest, Devices, MAX_DEVICES_PER_USER, MAX_TOKEN_LEN,
+};
 pub use planner::{PlanReport, Planner, PlannerMessage};
 pub use schedule::{due_on, scheduled_run_of};
 pub use sender::{JobReport, Pending, Sender};

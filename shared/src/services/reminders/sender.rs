@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::{join_all, try_join};
+use futures_util::future::try_join;
+use futures_util::stream::{self, StreamExt};
 
 use super::content::push_for;
 use crate::error::AppResult;
@@ -17,6 +18,10 @@ use crate::ports::{
 /// How long a claim holds a push: longer than one FCM call with its timeout, so a consumer
 /// that died mid-send is retried once it lapses.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
+/// One job's pushes in flight at once (a holder has at most
+/// [`MAX_DEVICES_PER_USER`](super::MAX_DEVICES_PER_USER) devices).
+const DEVICE_PUSHES_IN_FLIGHT: usize = 4;
 
 /// Why a job is not finished.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +83,11 @@ impl Sender {
                 ..JobReport::default()
             });
         }
-        let results = join_all(devices.iter().map(|device| self.push_once(job, device))).await;
+        let results: Vec<DeviceResult> = stream::iter(devices)
+            .map(|device| async move { self.push_once(job, &device).await })
+            .buffer_unordered(DEVICE_PUSHES_IN_FLIGHT)
+            .collect()
+            .await;
         let mut report = JobReport::default();
         for result in results {
             match result {
