@@ -301,6 +301,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             roster.clone(),
             reminder_queue.clone(),
             reminder_queue.clone(),
+            clock.clone(),
         ),
         sender: Sender {
             reservations: roster,

@@ -39,8 +39,9 @@ pub struct RunReport {
     pub delivered: usize,
     pub already_sent: usize,
     pub tokens_gone: usize,
-    /// Jobs whose reservation was cancelled between planning and sending.
-    pub cancelled: usize,
+    /// Jobs that sent nothing: the reservation was cancelled after planning, or the date
+    /// had begun.
+    pub skipped: usize,
     /// Jobs that still had to wait or were rejected when the run gave up on them.
     pub unfinished: usize,
 }
@@ -118,7 +119,7 @@ impl LocalReminders {
                     report.delivered += sent.delivered;
                     report.already_sent += sent.already_sent;
                     report.tokens_gone += sent.tokens_gone;
-                    report.cancelled += usize::from(sent.cancelled);
+                    report.skipped += usize::from(sent.skipped.is_some());
                     match sent.pending {
                         None => {}
                         Some(Pending::Retry { after }) => {

@@ -62,7 +62,7 @@ async fn send_one(sending: &PushSending, message: &SqsMessage) -> bool {
                 delivered = report.delivered,
                 already_sent = report.already_sent,
                 tokens_gone = report.tokens_gone,
-                cancelled = report.cancelled,
+                skipped = ?report.skipped,
                 "reminder job sent"
             );
             match report.pending {

@@ -51,6 +51,7 @@ pub async fn planner_from_env() -> AppResult<Planner> {
         records,
         Arc::new(SqsQueue::new(sqs.clone(), tasks_url)),
         Arc::new(SqsQueue::new(sqs, jobs_url)),
+        Arc::new(SystemClock),
     ))
 }
 

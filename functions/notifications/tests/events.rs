@@ -179,6 +179,7 @@ async fn harness() -> Harness {
         records.clone(),
         queue.clone(),
         queue.clone(),
+        clock.clone(),
     );
     let sending = PushSending {
         sender: Sender {
@@ -440,6 +441,11 @@ async fn reminder_planner_event_plans_the_run_and_the_follow_up_slice() {
     assert_eq!(tasks[0].festival_name, FESTIVAL_NAME);
     assert_eq!(tasks[0].festival_date, day(2));
     assert_eq!(tasks[0].after, None);
+    assert_eq!(
+        tasks[0].starts_at,
+        at("2027-10-01T15:00:00Z"),
+        "Seoul's midnight"
+    );
     let mut jobs: Vec<String> = h
         .queue
         .take_jobs()
@@ -456,7 +462,8 @@ async fn reminder_planner_event_plans_the_run_and_the_follow_up_slice() {
         records[0]["body"] = json!(serde_json::to_string(&json!({
             "festivalId": FESTIVAL_ID,
             "festivalName": FESTIVAL_NAME,
-            "festivalDate": "2027-10-02"
+            "festivalDate": "2027-10-02",
+            "startsAt": "2027-10-01T15:00:00.000Z"
         }))
         .unwrap());
     });
@@ -472,7 +479,9 @@ async fn reminder_planner_event_plans_the_run_and_the_follow_up_slice() {
     );
     let holders: BTreeSet<&str> = jobs.iter().map(|j| j.email.as_str()).collect();
     assert_eq!(holders, BTreeSet::from([FAN.email, LEE.email, PARK.email]));
-    assert!(jobs.iter().all(|j| j.festival_date == day(2)));
+    assert!(jobs
+        .iter()
+        .all(|j| j.festival_date == day(2) && j.starts_at == at("2027-10-01T15:00:00Z")));
     assert!(h.queue.take_tasks().is_empty(), "nothing more to plan");
 }
 
@@ -585,6 +594,28 @@ async fn a_job_whose_reservation_was_cancelled_since_planning_pushes_nothing() {
         "the job is done with"
     );
     assert!(h.outbox.pushes(None).is_empty());
+}
+
+#[tokio::test]
+async fn a_run_slice_or_job_that_comes_after_the_date_began_sends_nothing() {
+    let h = harness().await;
+    let first = book(&h, FAN, day(2)).await;
+    book(&h, LEE, day(2)).await;
+    give_devices(&h, FAN, &[SAMPLE_TOKEN]).await;
+    // A dead letter redriven at 00:30 on 2 October in Seoul: the date has begun.
+    h.clock.advance(at("2027-10-01T15:30:00Z") - h.clock.now());
+
+    let planner = sqs_event(&fill(&fixture(PLANNER), "<reservation-id>", &first));
+    let response = handle_planner_batch(&h.planner, planner).await;
+    assert!(failed(&response).is_empty(), "both are done with");
+    assert!(h.queue.take_tasks().is_empty(), "the run planned nothing");
+    assert!(h.queue.take_jobs().is_empty(), "the slice planned nothing");
+
+    let sender = sqs_event(&fill(&fixture(SENDER), "<reservation-id>", &first));
+    let malformed = message_id(&sender, 1);
+    let response = handle_push_batch(&h.sending, sender).await;
+    assert_eq!(failed(&response), [malformed.as_str()]);
+    assert!(h.outbox.pushes(None).is_empty(), "no 'tomorrow' on the day");
 }
 
 /// The binary whose queue an SQS sample's records all come from, if it is one of ours.

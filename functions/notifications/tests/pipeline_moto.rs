@@ -293,6 +293,7 @@ async fn scheduled_event_to_fcm_through_sns_and_sqs() {
             records.clone(),
             Arc::new(SqsQueue::new(sqs.clone(), &queues.reminders)),
             Arc::new(SqsQueue::new(sqs.clone(), &queues.push)),
+            Arc::new(SystemClock),
         )
     };
     let scheduled = queues.drain(&queues.reminders).await;

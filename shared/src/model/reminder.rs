@@ -44,6 +44,10 @@ pub struct ReminderJob {
     pub festival_id: String,
     pub festival_name: String,
     pub festival_date: NaiveDate,
+    /// When the festival date begins in its time zone: a job still waiting then (a long
+    /// back-off, a redriven dead letter) would say "tomorrow" too late, and is dropped.
+    #[serde(with = "super::timestamp")]
+    pub starts_at: DateTime<Utc>,
 }
 
 /// A slice of one festival date's reservations still to plan: the planner's own follow-up
@@ -54,6 +58,9 @@ pub struct ReminderTask {
     pub festival_id: String,
     pub festival_name: String,
     pub festival_date: NaiveDate,
+    /// When the festival date begins in its time zone; a slice reached later plans nothing.
+    #[serde(with = "super::timestamp")]
+    pub starts_at: DateTime<Utc>,
     /// Plan reservations whose id sorts after this one (`None`: from the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,

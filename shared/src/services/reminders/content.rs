@@ -41,6 +41,7 @@ mod tests {
             festival_id: "01FEST".into(),
             festival_name: "진해 군항제".into(),
             festival_date: "2027-03-27".parse().unwrap(),
+            starts_at: "2027-03-26T15:00:00Z".parse().unwrap(),
         };
         let push = push_for(&job, "device-1");
         assert_eq!(push.to, "fan@festa.example");

@@ -18,5 +18,5 @@ pub use devices::{
     ActivateRequest, DeactivateRequest, Devices, MAX_DEVICES_PER_USER, MAX_TOKEN_LEN,
 };
 pub use planner::{PlanReport, Planner, PlannerMessage};
-pub use schedule::{due_on, scheduled_run_of};
-pub use sender::{JobReport, Pending, Sender};
+pub use schedule::{day_starts_at, due_on, scheduled_run_of};
+pub use sender::{JobReport, Pending, Sender, Skipped};

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::schedule::{due_on, scheduled_run_of};
+use super::schedule::{day_starts_at, due_on, scheduled_run_of};
 use crate::error::{AppError, AppResult};
 use crate::model::{ReminderJob, ReminderTask};
-use crate::ports::{FestivalCalendar, ReminderJobs, ReminderTasks, ReservationRoster};
+use crate::ports::{Clock, FestivalCalendar, ReminderJobs, ReminderTasks, ReservationRoster};
 
 /// Reservations read per roster page.
 pub const PAGE_SIZE: usize = 1000;
@@ -55,6 +55,8 @@ pub struct Planner {
     pub roster: Arc<dyn ReservationRoster>,
     pub tasks: Arc<dyn ReminderTasks>,
     pub jobs: Arc<dyn ReminderJobs>,
+    /// Judges whether a date has begun, so a run or slice delivered too late plans nothing.
+    pub clock: Arc<dyn Clock>,
     pub page_size: usize,
     pub pages_per_task: usize,
 }
@@ -66,12 +68,14 @@ impl Planner {
         roster: Arc<dyn ReservationRoster>,
         tasks: Arc<dyn ReminderTasks>,
         jobs: Arc<dyn ReminderJobs>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Planner {
             calendar,
             roster,
             tasks,
             jobs,
+            clock,
             page_size: PAGE_SIZE,
             pages_per_task: PAGES_PER_TASK,
         }
@@ -86,16 +90,26 @@ impl Planner {
     }
 
     /// A run queues one task per festival date due, so each festival is planned (and may
-    /// fail and be retried) on its own.
+    /// fail and be retried) on its own. A run delivered once a date has begun (a dead letter
+    /// redriven days later) plans nothing for that date: "tomorrow" would be wrong.
     async fn run(&self, at: DateTime<Utc>) -> AppResult<PlanReport> {
         let days = due_on(at, self.calendar.as_ref()).await?;
+        let now = self.clock.now();
         let tasks: Vec<ReminderTask> = days
             .iter()
             .map(|day| ReminderTask {
                 festival_id: day.festival_id.clone(),
                 festival_name: day.festival_name.clone(),
                 festival_date: day.date,
+                starts_at: day_starts_at(day),
                 after: None,
+            })
+            .filter(|task| {
+                let late = task.starts_at <= now;
+                if late {
+                    tracing::warn!(%at, festival = %task.festival_id, date = %task.festival_date, "reminder run came after the date began; nothing planned for it");
+                }
+                !late
             })
             .collect();
         self.tasks.enqueue_tasks(&tasks).await?;
@@ -111,6 +125,10 @@ impl Planner {
     /// one follow-up task.
     async fn plan(&self, task: &ReminderTask) -> AppResult<PlanReport> {
         let mut report = PlanReport::default();
+        if task.starts_at <= self.clock.now() {
+            tracing::warn!(festival = %task.festival_id, date = %task.festival_date, "reminder slice came after the date began; nothing planned");
+            return Ok(report);
+        }
         let mut after = task.after.clone();
         for _ in 0..self.pages_per_task.max(1) {
             let page = self
@@ -131,6 +149,7 @@ impl Planner {
                     festival_id: task.festival_id.clone(),
                     festival_name: task.festival_name.clone(),
                     festival_date: task.festival_date,
+                    starts_at: task.starts_at,
                 })
                 .collect();
             self.jobs.enqueue_jobs(&jobs).await?;

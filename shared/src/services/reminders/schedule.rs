@@ -1,6 +1,6 @@
 //! When the daily run fires, which festival dates are "tomorrow".
 
-use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -68,12 +68,31 @@ fn next(date: NaiveDate) -> NaiveDate {
 /// midnight, where "the local date plus one" would skip a date in spring and repeat one in
 /// autumn. A zone this build does not know is judged in UTC.
 fn is_due(at: DateTime<Utc>, zone: &str, date: NaiveDate) -> bool {
-    let tz = zone.parse::<Tz>().unwrap_or_else(|_| {
-        tracing::warn!(zone, "unknown festival time zone; judging tomorrow in UTC");
-        Tz::UTC
-    });
+    let tz = zone_of(zone);
     let local = |instant: DateTime<Utc>| instant.with_timezone(&tz).date_naive();
     local(at) < date && date <= local(at + TimeDelta::days(1))
+}
+
+/// The instant `day` begins in its festival's zone (its first valid local time, should a
+/// daylight-saving change skip midnight).
+pub fn day_starts_at(day: &FestivalDay) -> DateTime<Utc> {
+    let tz = zone_of(&day.time_zone);
+    let mut local = day.date.and_time(NaiveTime::MIN);
+    for _ in 0..4 {
+        if let Some(start) = tz.from_local_datetime(&local).earliest() {
+            return start.with_timezone(&Utc);
+        }
+        local += TimeDelta::minutes(30);
+    }
+    day.date.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// The zone named `zone`, or UTC for a name this build does not know.
+fn zone_of(zone: &str) -> Tz {
+    zone.parse::<Tz>().unwrap_or_else(|_| {
+        tracing::warn!(zone, "unknown festival time zone; judging dates in UTC");
+        Tz::UTC
+    })
 }
 
 #[cfg(test)]
@@ -223,6 +242,31 @@ mod tests {
                 date = next(date);
             }
         }
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight_or_the_first_time_after_a_skipped_one() {
+        let seoul = day("s", "Asia/Seoul", "2027-10-02");
+        assert_eq!(
+            day_starts_at(&seoul),
+            Utc.with_ymd_and_hms(2027, 10, 1, 15, 0, 0).unwrap()
+        );
+        let la = day("la", "America/Los_Angeles", "2027-07-04");
+        assert_eq!(
+            day_starts_at(&la),
+            Utc.with_ymd_and_hms(2027, 7, 4, 7, 0, 0).unwrap()
+        );
+        // Santiago skips from 00:00 to 01:00 when daylight saving starts (5 September 2027).
+        let santiago = day("cl", "America/Santiago", "2027-09-05");
+        assert_eq!(
+            day_starts_at(&santiago),
+            Utc.with_ymd_and_hms(2027, 9, 5, 4, 0, 0).unwrap()
+        );
+        let unknown = day("x", "Mars/Olympus", "2027-10-02");
+        assert_eq!(
+            day_starts_at(&unknown),
+            Utc.with_ymd_and_hms(2027, 10, 2, 0, 0, 0).unwrap()
+        );
     }
 
     #[tokio::test]

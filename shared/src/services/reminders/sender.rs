@@ -41,9 +41,18 @@ pub struct JobReport {
     pub already_sent: usize,
     /// Devices FCM no longer knows, now deactivated.
     pub tokens_gone: usize,
-    /// The reservation was cancelled after the job was planned: nothing was sent.
-    pub cancelled: bool,
+    /// Why nothing was sent, when the job no longer called for a reminder.
+    pub skipped: Option<Skipped>,
     pub pending: Option<Pending>,
+}
+
+/// Why a job sent nothing, and is done with all the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    /// The reservation was cancelled after the job was planned.
+    Cancelled,
+    /// The festival date has begun: a "tomorrow" push would be wrong.
+    TooLate,
 }
 
 /// What happened to one device's push.
@@ -67,9 +76,16 @@ pub struct Sender {
 
 impl Sender {
     /// Pushes the reminder to every active device of the job's holder that has not had it,
-    /// unless the reservation was cancelled since the job was planned. `Err` only when the
+    /// unless the reservation was cancelled since the job was planned or the date has begun. `Err` only when the
     /// reservation or the holder's devices cannot be read (the whole job is retried).
     pub async fn send(&self, job: &ReminderJob) -> AppResult<JobReport> {
+        if job.starts_at <= self.clock.now() {
+            tracing::warn!(reservation = %job.reservation_id, date = %job.festival_date, "reminder job came after the date began; nothing sent");
+            return Ok(JobReport {
+                skipped: Some(Skipped::TooLate),
+                ..JobReport::default()
+            });
+        }
         let (confirmed, devices) = try_join(
             self.reservations
                 .still_confirmed(&job.email, &job.reservation_id),
@@ -79,7 +95,7 @@ impl Sender {
         if !confirmed {
             tracing::info!(reservation = %job.reservation_id, "cancelled since planned: no reminder");
             return Ok(JobReport {
-                cancelled: true,
+                skipped: Some(Skipped::Cancelled),
                 ..JobReport::default()
             });
         }

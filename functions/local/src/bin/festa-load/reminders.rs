@@ -116,6 +116,7 @@ pub async fn run(args: &ArgMatches) -> Result<(), Error> {
         records.clone(),
         queue.clone(),
         queue.clone(),
+        Arc::new(SystemClock),
     );
     let mut slices = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let started = Instant::now();
