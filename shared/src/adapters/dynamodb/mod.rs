@@ -36,6 +36,7 @@
 
 mod accounts;
 mod attrs;
+mod calendar_backfill;
 mod chat;
 mod connections;
 mod festivals;
