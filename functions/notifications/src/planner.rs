@@ -1,8 +1,8 @@
 //! The SQS-triggered planner: the scheduled run (through SNS) and its own follow-up tasks.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use festa::api::sqs_batch::{each_message, ALL_AT_ONCE};
 use festa::services::reminders::{Planner, PlannerMessage};
-use futures_util::future::join_all;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 /// Runs the planner as this Lambda's handler until the runtime stops it.
@@ -18,10 +18,10 @@ pub async fn serve_planner(planner: Planner) -> Result<(), Error> {
 /// festival's trouble never re-plans the others. A body that is neither a run nor a task is
 /// reported too, so it ends in the dead-letter queue for a look.
 pub async fn handle_planner_batch(planner: &Planner, event: SqsEvent) -> SqsBatchResponse {
-    let runs = event.records.into_iter().map(|message| async move {
+    each_message(event, ALL_AT_ONCE, |message| async move {
         let id = message.message_id.unwrap_or_default();
         let parsed = PlannerMessage::parse(message.body.as_deref().unwrap_or_default());
-        let ok = match parsed {
+        match parsed {
             Ok(work) => match planner.handle(&work).await {
                 Ok(report) => {
                     tracing::info!(message = %id, jobs = report.jobs, tasks = report.tasks, "planned");
@@ -36,14 +36,7 @@ pub async fn handle_planner_batch(planner: &Planner, event: SqsEvent) -> SqsBatc
                 tracing::error!(error = %err, message = %id, "reminder-queue message not understood");
                 false
             }
-        };
-        (id, ok)
-    });
-    let mut response = SqsBatchResponse::default();
-    for (id, ok) in join_all(runs).await {
-        if !ok {
-            response.add_failure(id);
         }
-    }
-    response
+    })
+    .await
 }

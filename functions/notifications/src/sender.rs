@@ -1,9 +1,9 @@
 //! The SQS-triggered push sender.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use festa::api::sqs_batch::each_message;
 use festa::model::ReminderJob;
 use festa::services::reminders::{retry_delay, Pending};
-use futures_util::stream::{self, StreamExt};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 use crate::PushSending;
@@ -25,22 +25,10 @@ pub async fn serve_sender(sending: PushSending) -> Result<(), Error> {
 /// must be retried is postponed by its back-off (through the message's visibility) and
 /// reported as failed; the rest of the batch is done for good.
 pub async fn handle_push_batch(sending: &PushSending, event: SqsEvent) -> SqsBatchResponse {
-    let outcomes: Vec<(String, bool)> = stream::iter(event.records)
-        .map(|message| async move {
-            let id = message.message_id.clone().unwrap_or_default();
-            let done = send_one(sending, &message).await;
-            (id, done)
-        })
-        .buffer_unordered(JOBS_IN_FLIGHT)
-        .collect()
-        .await;
-    let mut response = SqsBatchResponse::default();
-    for (id, done) in outcomes {
-        if !done {
-            response.add_failure(id);
-        }
-    }
-    response
+    each_message(event, JOBS_IN_FLIGHT, |message| async move {
+        send_one(sending, &message).await
+    })
+    .await
 }
 
 /// Sends one job; `true` when the message is finished with.

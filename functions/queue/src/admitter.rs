@@ -1,9 +1,9 @@
 //! The SQS-triggered admitter: each message is one tick of one festival's chain.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use festa::api::sqs_batch::{each_message, ALL_AT_ONCE};
 use festa::ports::AdmitTick;
 use festa::services::queue::Admitter;
-use futures_util::future::join_all;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 /// Runs the admitter as this Lambda's handler until the runtime stops it.
@@ -19,13 +19,13 @@ pub async fn serve_admitter(admitter: Admitter) -> Result<(), Error> {
 /// which the lease turns away), and only the messages that failed are reported for retry.
 /// A body that is not a tick is reported too, so it ends in the dead-letter queue for a look.
 pub async fn handle_ticks(admitter: &Admitter, event: SqsEvent) -> SqsBatchResponse {
-    let runs = event.records.into_iter().map(|message| async move {
+    each_message(event, ALL_AT_ONCE, |message| async move {
         let id = message.message_id.unwrap_or_default();
         let tick = message
             .body
             .as_deref()
             .map(serde_json::from_str::<AdmitTick>);
-        let ok = match tick {
+        match tick {
             Some(Ok(tick)) => match admitter.tick(&tick).await {
                 Ok(_) => true,
                 Err(err) => {
@@ -37,14 +37,7 @@ pub async fn handle_ticks(admitter: &Admitter, event: SqsEvent) -> SqsBatchRespo
                 tracing::error!(message = %id, "admit-queue message is not a tick");
                 false
             }
-        };
-        (id, ok)
-    });
-    let mut response = SqsBatchResponse::default();
-    for (id, ok) in join_all(runs).await {
-        if !ok {
-            response.add_failure(id);
         }
-    }
-    response
+    })
+    .await
 }

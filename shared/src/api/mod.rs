@@ -5,6 +5,8 @@
 pub mod lambda;
 #[cfg(feature = "lambda")]
 pub mod replay;
+#[cfg(feature = "sqs-trigger")]
+pub mod sqs_batch;
 
 use std::collections::HashMap;
 use std::future::Future;
