@@ -25,6 +25,7 @@ async fn sdk_config() -> SdkConfig {
         .empty_test_environment()
         .region(Region::new("ap-northeast-2"))
         .test_credentials()
+        .http_client(festa::adapters::aws::https_client())
         // Nothing listens on the discard port: a request sent here would fail.
         .endpoint_url("http://127.0.0.1:9")
         .retry_config(RetryConfig::disabled())

@@ -571,9 +571,7 @@ mod dynamo {
             eprintln!("skipped: set AWS_ENDPOINT_URL to run the DynamoDB chat contract");
             return None;
         }
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let config = festa::adapters::aws::load().await;
         let client = Client::new(&config);
         let tables = TABLES
             .get_or_init(|| async {

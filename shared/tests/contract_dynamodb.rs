@@ -35,9 +35,7 @@ async fn stores() -> Option<(DynamoRecords, DynamoSearchIndex)> {
         eprintln!("skipped: set AWS_ENDPOINT_URL to run the DynamoDB contract suite");
         return None;
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = festa::adapters::aws::load().await;
     let client = Client::new(&config);
     let (records, search) = TABLES
         .get_or_init(|| async {
@@ -65,9 +63,7 @@ async fn stores() -> Option<(DynamoRecords, DynamoSearchIndex)> {
 /// `scripts/test.sh` runs moto one request at a time (`scripts/moto_serial.py`).
 async fn reservation_store() -> Option<DynamoRecords> {
     stores().await?;
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = festa::adapters::aws::load().await;
     let client = Client::new(&config);
     let table = RESERVATION_TABLE
         .get_or_init(|| async {

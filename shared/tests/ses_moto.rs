@@ -18,9 +18,7 @@ async fn client() -> Option<aws_sdk_sesv2::Client> {
         eprintln!("skipped: set AWS_ENDPOINT_URL to run the SES mailer test");
         return None;
     }
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let config = festa::adapters::aws::load().await;
     Some(aws_sdk_sesv2::Client::new(&config))
 }
 

@@ -155,11 +155,7 @@ mod on_aws {
             eprintln!("skipped: set AWS_ENDPOINT_URL to run the SQS and EventBridge cases");
             return None;
         }
-        Some(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await,
-        )
+        Some(festa::adapters::aws::load().await)
     }
 
     /// A new queue: its URL and ARN.

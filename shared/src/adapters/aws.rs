@@ -1,9 +1,17 @@
 //! The AWS SDK configuration, loaded once per cold start, and the clients built from it.
 //! `AWS_ENDPOINT_URL` points every client at an emulator in tests and local runs.
+//!
+//! Every client talks HTTPS through [`https_client`]: rustls on ring with the system's roots,
+//! the TLS stack Redis and FCM use too, so a binary links one crypto library.
 
 pub use aws_config::SdkConfig;
 
-use crate::error::AppError;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+use crate::error::{AppError, AppResult};
 
 /// A failed AWS call as an internal error that names the call and gives the SDK's whole error
 /// chain (which carries no request payloads, so no secret reaches the log).
@@ -17,11 +25,47 @@ pub fn call_failed(
     ))
 }
 
-/// Region, credentials and endpoint from the environment, as the SDK resolves them.
+/// The HTTP client every SDK client shares; it opens TLS sessions only when first used, so
+/// building it costs a cold start nothing.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// For a developer's machine and admin tools: region, credentials and endpoint resolved the
+/// way the AWS CLI does (environment, profiles, SSO, instance roles).
 pub async fn load() -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .load()
         .await
+}
+
+/// For a Lambda function: the region, credentials and endpoint override that Lambda (or a test
+/// standing in for it) puts in the environment, and nothing else. Lambda always sets
+/// `AWS_REGION` and the role's credentials there, so the profile, SSO and STS providers of
+/// [`load`] would never be asked; leaving them out keeps each bootstrap small.
+pub fn from_lambda_env() -> AppResult<SdkConfig> {
+    from_lambda_lookup(|name| std::env::var(name).ok())
+}
+
+fn from_lambda_lookup(lookup: impl Fn(&str) -> Option<String>) -> AppResult<SdkConfig> {
+    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let region = get("AWS_REGION")
+        .or_else(|| get("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| AppError::internal("AWS_REGION is not set"))?;
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .http_client(https_client());
+    if let Some(endpoint) = get("AWS_ENDPOINT_URL") {
+        builder = builder.endpoint_url(endpoint);
+    }
+    Ok(builder.build())
 }
 
 /// A DynamoDB client.

@@ -109,7 +109,7 @@ impl FcmGateway {
         let send_url = send_url(base, &project_id)?;
 
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_provider_and_native_roots(Arc::new(rustls::crypto::ring::default_provider()))
             .map_err(|err| {
                 AppError::internal(format!(
                     "FCM: failed to load the TLS root certificates: {err}"

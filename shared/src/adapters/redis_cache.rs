@@ -1,8 +1,8 @@
 //! The production [`Cache`]: Redis (ElastiCache in AWS) through one multiplexed,
 //! self-reconnecting connection that every request of a warm Lambda shares.
 //!
-//! `rediss://` URLs use rustls with the webpki (Mozilla) roots, which include the Amazon roots
-//! that sign ElastiCache's in-transit encryption certificates.
+//! `rediss://` URLs use rustls on ring with the system's roots (as the AWS SDK clients do),
+//! which include the Amazon roots that sign ElastiCache's in-transit encryption certificates.
 
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ impl RedisCache {
     pub async fn connect(url: &str) -> AppResult<Self> {
         // `rediss://` needs a process-wide rustls crypto provider; an error only means that
         // one is installed already, which is as good.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(url).map_err(connect_error)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))

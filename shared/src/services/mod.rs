@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod chat;
 pub mod directory;
 pub mod festivals;
+mod hs256;
 pub mod passwords;
 pub mod queue;
 pub mod reminders;

@@ -64,6 +64,7 @@ impl TokenKeys {
         if secret.len() < 32 {
             return Err(AppError::internal("JWT_SECRET must be at least 32 bytes"));
         }
+        super::hs256::install();
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
