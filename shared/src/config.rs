@@ -21,6 +21,10 @@ pub enum CacheTarget {
 pub struct Config {
     /// HS256 key for access tokens; `None` only where the caller supplies a fallback.
     pub jwt_secret: Option<Vec<u8>>,
+    /// The Secrets Manager secret holding that key, in AWS (read once per cold start).
+    pub jwt_secret_arn: Option<String>,
+    /// Origins a browser may call the REST API from (`CORS_ALLOWED_ORIGINS`, comma-separated).
+    pub cors_allowed_origins: Vec<String>,
     /// Normalised addresses granted the admin role.
     pub admin_emails: HashSet<String>,
     pub records_table: Option<String>,
@@ -64,6 +68,8 @@ impl std::fmt::Debug for Config {
                 "jwt_secret",
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
+            .field("jwt_secret_arn", &self.jwt_secret_arn)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("admin_emails", &self.admin_emails)
             .field("records_table", &self.records_table)
             .field("search_table", &self.search_table)
@@ -148,8 +154,14 @@ impl Config {
                     )
                 })?,
         };
+        let cors_allowed_origins = get("CORS_ALLOWED_ORIGINS")
+            .map(|list| crate::api::cors::parse_origins(&list))
+            .transpose()?
+            .unwrap_or_default();
         Ok(Config {
             jwt_secret,
+            jwt_secret_arn: get("JWT_SECRET_ARN"),
+            cors_allowed_origins,
             admin_emails,
             records_table: get("RECORDS_TABLE"),
             search_table: get("SEARCH_TABLE"),

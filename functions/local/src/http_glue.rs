@@ -8,10 +8,12 @@ use std::sync::Arc;
 use axum::body::{to_bytes, Body};
 use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, on, post, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use festa::adapters::outbox::{Outbox, Sent};
+use festa::api::cors::{is_preflight, CorsPolicy};
 use festa::api::{Access, ApiRequest, ApiResponse, Route, MAX_BODY_BYTES, PROBLEM_JSON};
 use festa::ports::{Clock, SessionStore};
 use festa::services::accounts::authenticate;
@@ -73,6 +75,32 @@ pub fn router(
                 "this path does not accept this method",
             )
         })
+}
+
+/// Answers CORS preflights (no token needed) and adds the CORS headers to every answer, errors
+/// and unknown paths included, as API Gateway and the Lambdas do on AWS.
+pub fn with_cors(router: Router, cors: CorsPolicy) -> Router {
+    let cors = Arc::new(cors);
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let cors = cors.clone();
+            async move {
+                let origin = request
+                    .headers()
+                    .get(header::ORIGIN)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let preflight = is_preflight(request.method(), request.headers());
+                let mut response = if preflight {
+                    CorsPolicy::PREFLIGHT_STATUS.into_response()
+                } else {
+                    next.run(request).await
+                };
+                cors.decorate(origin.as_deref(), preflight, response.headers_mut());
+                response
+            }
+        },
+    ))
 }
 
 async fn serve(route: Route, auth: Authenticator, request: Request) -> Response {

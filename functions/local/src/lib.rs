@@ -376,6 +376,16 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             "/_local/reminders/run",
             http_glue::run_reminders(reminders.clone()),
         );
+    if !config.cors_allowed_origins.is_empty() {
+        description.push(format!(
+            "browsers: cross-origin calls allowed from {} (CORS_ALLOWED_ORIGINS)",
+            config.cors_allowed_origins.join(", ")
+        ));
+    }
+    let router = http_glue::with_cors(
+        router,
+        festa::api::cors::CorsPolicy::new(config.cors_allowed_origins.clone()),
+    );
 
     let mut admins: Vec<String> = config.admin_emails.into_iter().collect();
     admins.sort();

@@ -23,6 +23,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 .help("address to listen on"),
         )
         .arg(
+            Arg::new("cors-origin")
+                .long("cors-origin")
+                .action(ArgAction::Append)
+                .value_name("ORIGIN")
+                .help("an origin browsers may call the API from, e.g. http://localhost:5173 (repeatable; adds to CORS_ALLOWED_ORIGINS)"),
+        )
+        .arg(
             Arg::new("seed")
                 .long("seed")
                 .action(ArgAction::SetTrue)
@@ -31,7 +38,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .get_matches();
     festa::observability::init();
 
-    let config = festa::config::Config::from_env()?;
+    let mut config = festa::config::Config::from_env()?;
+    if let Some(origins) = args.get_many::<String>("cors-origin") {
+        let extra = origins.cloned().collect::<Vec<_>>().join(",");
+        for origin in festa::api::cors::parse_origins(&extra)? {
+            if !config.cors_allowed_origins.contains(&origin) {
+                config.cors_allowed_origins.push(origin);
+            }
+        }
+    }
     let platform = festa_local::build(config).await?;
     if args.get_flag("seed") {
         let count = festa_local::seed_festivals(&platform.festivals).await?;

@@ -3,26 +3,37 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
 
+use super::cors::CorsPolicy;
 use super::{Access, ApiRequest, ApiResponse, Route, MAX_BODY_BYTES};
+use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::services::tokens::Identity;
 
-/// Runs one route as this Lambda's handler until the runtime stops it.
+/// Runs one route as this Lambda's handler until the runtime stops it, answering browsers
+/// from the origins in `CORS_ALLOWED_ORIGINS`.
 pub async fn serve(route: Route) -> Result<(), Error> {
-    lambda_http::run(service_fn(move |event: Request| {
-        let route = route.clone();
-        async move { Ok::<_, Error>(handle(&route, event).await) }
+    let cors = CorsPolicy::new(Config::from_env()?.cors_allowed_origins);
+    let (route, cors) = (&route, &cors);
+    lambda_http::run(service_fn(move |event: Request| async move {
+        Ok::<_, Error>(handle(route, cors, event).await)
     }))
     .await
 }
 
 /// One invocation: the same work `serve` does, callable from tests with fixture events.
-pub async fn handle(route: &Route, event: Request) -> Response<Body> {
+pub async fn handle(route: &Route, cors: &CorsPolicy, event: Request) -> Response<Body> {
+    let origin = event
+        .headers()
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let response = match to_api_request(route.access, event) {
         Ok(request) => (route.handler)(request).await,
         Err(err) => ApiResponse::problem(&err),
     };
-    to_lambda_response(response)
+    let mut response = to_lambda_response(response);
+    cors.decorate(origin.as_deref(), false, response.headers_mut());
+    response
 }
 
 fn to_api_request(access: Access, event: Request) -> AppResult<ApiRequest> {
@@ -87,4 +98,56 @@ fn to_lambda_response(response: ApiResponse) -> Response<Body> {
     builder
         .body(body)
         .unwrap_or_else(|_| Response::new(Body::Empty))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use http::{Method, StatusCode};
+
+    use super::*;
+    use crate::api::cors::parse_origins;
+    use crate::api::replay::{edit, fixture};
+
+    /// The list-festivals sample event, sent by a page at `origin`.
+    fn from_page(origin: &str) -> Request {
+        let event = edit(&fixture("list-festivals"), |v| {
+            v["headers"]["Origin"] = origin.into();
+            v["multiValueHeaders"]["Origin"] = serde_json::json!([origin]);
+        });
+        lambda_http::request::from_str(&event).expect("an API Gateway REST event")
+    }
+
+    fn route(fails: bool) -> Route {
+        Route::new(
+            Method::GET,
+            "/festivals",
+            Access::Public,
+            Arc::new(()),
+            move |_, _| async move {
+                if fails {
+                    Err(AppError::NotFound("no such thing".into()))
+                } else {
+                    ApiResponse::json(StatusCode::OK, &serde_json::json!({"items": []}))
+                }
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn answers_and_errors_carry_cors_headers_for_an_allowed_origin_only() {
+        let cors = CorsPolicy::new(parse_origins("https://app.festa.example").unwrap());
+        for fails in [false, true] {
+            let answer = handle(&route(fails), &cors, from_page("https://app.festa.example")).await;
+            assert_eq!(
+                answer.headers()["access-control-allow-origin"],
+                "https://app.festa.example"
+            );
+            assert_eq!(answer.headers()["vary"], "Origin");
+
+            let answer = handle(&route(fails), &cors, from_page("https://evil.example")).await;
+            assert!(!answer.headers().contains_key("access-control-allow-origin"));
+        }
+    }
 }

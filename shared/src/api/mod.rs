@@ -1,6 +1,7 @@
 //! Framework-neutral requests, responses and routes, so the Lambda entry points and the local
 //! platform run the very same handlers.
 
+pub mod cors;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "lambda")]

@@ -174,7 +174,7 @@ pub async fn replay(route: &Route, event: &str) -> Replayed {
     assert_eq!(raw["requestContext"]["resourcePath"], route.path);
     assert_eq!(raw["httpMethod"], route.method.as_str());
     let request = lambda_http::request::from_str(event).expect("an API Gateway REST event");
-    let response = super::lambda::handle(route, request).await;
+    let response = super::lambda::handle(route, &super::cors::CorsPolicy::default(), request).await;
     let content_type = response
         .headers()
         .get(http::header::CONTENT_TYPE)
