@@ -13,46 +13,70 @@ use utoipa::OpenApi;
 
 use crate::AuthState;
 
-/// Every account route, for the local platform and for the binaries to pick from.
+/// Every account route, for the local platform.
 pub fn routes(state: Arc<AuthState>) -> Vec<Route> {
     vec![
-        Route::new(
-            Method::POST,
-            "/signup",
-            Access::Public,
-            state.clone(),
-            signup,
-        ),
-        Route::new(
-            Method::POST,
-            "/confirm-signup",
-            Access::Public,
-            state.clone(),
-            confirm_signup,
-        ),
-        Route::new(Method::POST, "/login", Access::Public, state.clone(), login),
-        Route::new(
-            Method::POST,
-            "/signout",
-            Access::Authenticated,
-            state.clone(),
-            signout,
-        ),
-        Route::new(
-            Method::GET,
-            "/verify-token",
-            Access::Authenticated,
-            state.clone(),
-            verify_token,
-        ),
-        Route::new(
-            Method::POST,
-            "/refresh-token",
-            Access::Public,
-            state,
-            refresh_token,
-        ),
+        signup_route(state.clone()),
+        confirm_signup_route(state.clone()),
+        login_route(state.clone()),
+        signout_route(state.clone()),
+        verify_token_route(),
+        refresh_token_route(state),
     ]
+}
+
+/// `POST /signup`.
+pub fn signup_route(state: Arc<AuthState>) -> Route {
+    Route::new(Method::POST, "/signup", Access::Public, state, signup)
+}
+
+/// `POST /confirm-signup`.
+pub fn confirm_signup_route(state: Arc<AuthState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/confirm-signup",
+        Access::Public,
+        state,
+        confirm_signup,
+    )
+}
+
+/// `POST /login`.
+pub fn login_route(state: Arc<AuthState>) -> Route {
+    Route::new(Method::POST, "/login", Access::Public, state, login)
+}
+
+/// `POST /signout`.
+pub fn signout_route(state: Arc<AuthState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/signout",
+        Access::Authenticated,
+        state,
+        signout,
+    )
+}
+
+/// `GET /verify-token`: needs nothing but the identity the authorizer established.
+pub fn verify_token_route() -> Route {
+    Route::new(
+        Method::GET,
+        "/verify-token",
+        Access::Authenticated,
+        Arc::new(()),
+        verify_token,
+    )
+}
+
+/// `POST /refresh-token`.
+pub fn refresh_token_route(state: Arc<AuthState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/refresh-token",
+        Access::Public,
+        state,
+        refresh_token,
+    )
 }
 
 /// The OpenAPI description of these routes, generated from the handlers below.
@@ -112,7 +136,7 @@ pub async fn signout(state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiRes
 /// Describes the caller's token.
 #[utoipa::path(get, path = "/verify-token", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = VerifyResponse), (status = 401, body = Problem)))]
-pub async fn verify_token(_state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiResponse> {
+pub async fn verify_token(_: Arc<()>, req: ApiRequest) -> AppResult<ApiResponse> {
     ApiResponse::json(StatusCode::OK, &VerifyResponse::from(req.identity()?))
 }
 

@@ -5,12 +5,16 @@ pub mod authorizer;
 mod handlers;
 mod state;
 
-pub use handlers::{openapi, routes};
+pub use handlers::{
+    confirm_signup_route, login_route, openapi, refresh_token_route, routes, signout_route,
+    signup_route, verify_token_route,
+};
 pub use state::AuthState;
 
 use std::sync::Arc;
 
-/// The account route at `path`, as one Lambda binary serves it.
+/// The account route at `path`, for tests that replay sample events by path; each binary
+/// binds its own route constructor directly.
 pub fn route(state: Arc<AuthState>, path: &str) -> festa::AppResult<festa::api::Route> {
     festa::api::Route::find(routes(state), path)
 }

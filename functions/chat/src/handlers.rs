@@ -11,38 +11,58 @@ use utoipa::OpenApi;
 
 use crate::ChatState;
 
-/// Every chat REST route, for the local platform and for the binaries to pick from.
+/// Every chat REST route, for the local platform.
 pub fn routes(state: Arc<ChatState>) -> Vec<Route> {
     vec![
-        Route::new(
-            Method::POST,
-            "/festivals/chatting/{chatRoomId}/join",
-            Access::Authenticated,
-            state.clone(),
-            join_chat_room,
-        ),
-        Route::new(
-            Method::GET,
-            "/festivals/chatting/{chatRoomId}",
-            Access::Authenticated,
-            state.clone(),
-            enter_chat_room,
-        ),
-        Route::new(
-            Method::GET,
-            "/festivals/chatting/list",
-            Access::Authenticated,
-            state.clone(),
-            list_chat_rooms,
-        ),
-        Route::new(
-            Method::DELETE,
-            "/festivals/chatting/delete",
-            Access::Authenticated,
-            state,
-            leave_chat_room,
-        ),
+        join_chat_room_route(state.clone()),
+        enter_chat_room_route(state.clone()),
+        list_chat_rooms_route(state.clone()),
+        leave_chat_room_route(state),
     ]
+}
+
+/// `POST /festivals/chatting/{chatRoomId}/join`.
+pub fn join_chat_room_route(state: Arc<ChatState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/festivals/chatting/{chatRoomId}/join",
+        Access::Authenticated,
+        state,
+        join_chat_room,
+    )
+}
+
+/// `GET /festivals/chatting/{chatRoomId}`.
+pub fn enter_chat_room_route(state: Arc<ChatState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/festivals/chatting/{chatRoomId}",
+        Access::Authenticated,
+        state,
+        enter_chat_room,
+    )
+}
+
+/// `GET /festivals/chatting/list`.
+pub fn list_chat_rooms_route(state: Arc<ChatState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/festivals/chatting/list",
+        Access::Authenticated,
+        state,
+        list_chat_rooms,
+    )
+}
+
+/// `DELETE /festivals/chatting/delete`.
+pub fn leave_chat_room_route(state: Arc<ChatState>) -> Route {
+    Route::new(
+        Method::DELETE,
+        "/festivals/chatting/delete",
+        Access::Authenticated,
+        state,
+        leave_chat_room,
+    )
 }
 
 /// The OpenAPI description of these routes, generated from the handlers below.

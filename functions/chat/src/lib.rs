@@ -6,5 +6,8 @@ mod handlers;
 pub mod socket;
 mod state;
 
-pub use handlers::{openapi, routes};
-pub use state::{ChatState, TokenGate};
+pub use handlers::{
+    enter_chat_room_route, join_chat_room_route, leave_chat_room_route, list_chat_rooms_route,
+    openapi, routes,
+};
+pub use state::{pusher, ChatState, TokenGate};

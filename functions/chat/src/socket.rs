@@ -8,59 +8,119 @@ use lambda_http::aws_lambda_events::apigw::{
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
 use crate::ChatState;
-use festa::AppError;
+use festa::{AppError, AppResult};
 
-/// Runs the WebSocket handler as this Lambda until the runtime stops it.
-pub async fn serve(state: ChatState) -> Result<(), lambda_runtime::Error> {
+/// Runs `$connect` as this Lambda until the runtime stops it: checks the token, opens the
+/// connection.
+pub async fn serve_connect(state: ChatState) -> Result<(), lambda_runtime::Error> {
     let state = &state;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-            Ok::<_, lambda_runtime::Error>(handle(state, event.payload).await)
+            Ok::<_, lambda_runtime::Error>(answer_for(connect(state, &event.payload).await))
         },
     ))
     .await
 }
 
-/// One invocation: the same work `serve` does, callable from tests with fixture events.
+/// Runs `$disconnect` as this Lambda until the runtime stops it.
+pub async fn serve_disconnect(state: ChatState) -> Result<(), lambda_runtime::Error> {
+    let state = &state;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
+            Ok::<_, lambda_runtime::Error>(answer_for(disconnect(state, &event.payload).await))
+        },
+    ))
+    .await
+}
+
+/// Runs a frame route (`sendMessage`, `enterRoom`, `leaveRoom`, `markRead`, `$default`) as
+/// this Lambda until the runtime stops it. Each binary links only its own kind of route: a
+/// frame route has no token checking, `$connect` no frame handling.
+pub async fn serve_frames(state: ChatState) -> Result<(), lambda_runtime::Error> {
+    let state = &state;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
+            Ok::<_, lambda_runtime::Error>(answer_for(frame(state, &event.payload).await))
+        },
+    ))
+    .await
+}
+
+/// One invocation of whichever route the event names, as the three `serve_*` entry points
+/// answer it; for tests that replay every WebSocket sample through one state.
 pub async fn handle(
     state: &ChatState,
     event: ApiGatewayWebsocketProxyRequest,
 ) -> ApiGatewayProxyResponse {
-    let context = &event.request_context;
-    let Some(connection_id) = context.connection_id.as_deref() else {
-        return answer(400, "the event names no connection");
+    let outcome = match event
+        .request_context
+        .route_key
+        .as_deref()
+        .unwrap_or("$default")
+    {
+        "$connect" => connect(state, &event).await,
+        "$disconnect" => disconnect(state, &event).await,
+        _ => frame(state, &event).await,
     };
-    let result = match context.route_key.as_deref().unwrap_or("$default") {
-        "$connect" => {
-            let Some(gate) = &state.gate else {
-                tracing::error!("$connect reached a function without JWT_SECRET");
-                return answer(500, "");
-            };
-            match gate
-                .identify(event.query_string_parameters.first("token"))
-                .await
-            {
-                Ok(identity) => state.chat.connect(connection_id, &identity).await,
-                // API Gateway refuses the upgrade with this status.
-                Err(AppError::Internal(detail)) => Err(AppError::Internal(detail)),
-                Err(_) => return answer(401, "Unauthorized"),
-            }
-        }
-        "$disconnect" => state.chat.disconnect(connection_id).await,
-        _ => {
-            if event.is_base64_encoded {
-                state.chat.refuse_binary(connection_id).await
-            } else {
-                state
-                    .chat
-                    .frame(connection_id, event.body.as_deref().unwrap_or(""))
-                    .await
-            }
-        }
+    answer_for(outcome)
+}
+
+/// What a route did: done, refused with a status for API Gateway, or failed.
+enum Outcome {
+    Done(AppResult<()>),
+    Refused(i64, &'static str),
+}
+
+fn connection(event: &ApiGatewayWebsocketProxyRequest) -> Option<&str> {
+    event.request_context.connection_id.as_deref()
+}
+
+async fn connect(state: &ChatState, event: &ApiGatewayWebsocketProxyRequest) -> Outcome {
+    let Some(connection_id) = connection(event) else {
+        return Outcome::Refused(400, "the event names no connection");
     };
-    match result {
-        Ok(()) => answer(200, ""),
-        Err(err) => {
+    let Some(gate) = &state.gate else {
+        tracing::error!("$connect reached a function without token keys (JWT_SECRET_ARN)");
+        return Outcome::Refused(500, "");
+    };
+    match gate
+        .identify(event.query_string_parameters.first("token"))
+        .await
+    {
+        Ok(identity) => Outcome::Done(state.chat.connect(connection_id, &identity).await),
+        Err(AppError::Internal(detail)) => Outcome::Done(Err(AppError::Internal(detail))),
+        // API Gateway refuses the upgrade with this status.
+        Err(_) => Outcome::Refused(401, "Unauthorized"),
+    }
+}
+
+async fn disconnect(state: &ChatState, event: &ApiGatewayWebsocketProxyRequest) -> Outcome {
+    match connection(event) {
+        Some(connection_id) => Outcome::Done(state.chat.disconnect(connection_id).await),
+        None => Outcome::Refused(400, "the event names no connection"),
+    }
+}
+
+async fn frame(state: &ChatState, event: &ApiGatewayWebsocketProxyRequest) -> Outcome {
+    let Some(connection_id) = connection(event) else {
+        return Outcome::Refused(400, "the event names no connection");
+    };
+    Outcome::Done(if event.is_base64_encoded {
+        state.chat.refuse_binary(connection_id).await
+    } else {
+        state
+            .chat
+            .frame(connection_id, event.body.as_deref().unwrap_or(""))
+            .await
+    })
+}
+
+/// The status API Gateway gets; everything a client sees went through `@connections`.
+fn answer_for(outcome: Outcome) -> ApiGatewayProxyResponse {
+    match outcome {
+        Outcome::Refused(status, body) => answer(status, body),
+        Outcome::Done(Ok(())) => answer(200, ""),
+        Outcome::Done(Err(err)) => {
             if let AppError::Internal(detail) = &err {
                 tracing::error!(error = %detail, "chat WebSocket route failed");
             }

@@ -1,14 +1,17 @@
 use std::sync::Arc;
 
 use festa::adapters::apigateway_pusher::ApiGatewayPusher;
-use festa::adapters::dynamodb::{DynamoChat, DynamoConnections, DynamoRecords};
+use festa::adapters::dynamodb::{DynamoChat, DynamoConnections};
+use festa::adapters::redis_presence::RedisPresence;
+use festa::adapters::refusing::NoPusher;
 use festa::adapters::system::{RandomIds, SystemClock};
-use festa::config::{CacheTarget, Config};
-use festa::ports::{Clock, SessionStore};
+use festa::config::Config;
+use festa::ports::{Clock, ConnectionPusher, SessionStore};
 use festa::services::accounts::authenticate;
 use festa::services::chat::{Chat, RoomTurns};
 use festa::services::directory::FestivalDirectory;
 use festa::services::tokens::{Identity, TokenKeys};
+use festa::wiring::LambdaEnv;
 use festa::{AppError, AppResult};
 
 /// Checks the access token a WebSocket client connects with, as the REST authorizer checks
@@ -47,33 +50,27 @@ pub struct ChatState {
 
 impl ChatState {
     /// Production wiring: DynamoDB for rooms, messages (`MESSAGES_TABLE`) and connections
-    /// (`CONNECTIONS_TABLE`), Redis for presence and read markers, and API Gateway's
-    /// management API (`CHAT_CALLBACK_URL`) for pushes. `JWT_SECRET` is read where set.
-    pub async fn from_env() -> AppResult<Self> {
-        let config = Config::from_env()?;
-        let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
-        let messages_table = Config::require(&config.messages_table, "MESSAGES_TABLE")?;
-        let connections_table = Config::require(&config.connections_table, "CONNECTIONS_TABLE")?;
-        let callback_url = Config::require(&config.chat_callback_url, "CHAT_CALLBACK_URL")?;
-        if config.cache == CacheTarget::InProcess {
-            // Presence held by one Lambda instance would be invisible to the others.
-            return Err(AppError::internal(
-                "chat needs Redis: set REDIS_URL or CACHE_REPLICATION_GROUP_ID",
-            ));
-        }
-        let presence = festa::wiring::presence(&config).await?;
-        let aws = festa::adapters::aws::load().await;
-        let dynamodb = festa::adapters::aws::dynamodb(&aws);
-        let records = Arc::new(DynamoRecords::new(dynamodb.clone(), records_table.clone()));
+    /// (`CONNECTIONS_TABLE`), Redis for presence and read markers (`REDIS_URL`), plus what the
+    /// binary's route uses: the pusher for the frame routes (the REST routes, `$connect` and
+    /// `$disconnect` push nothing), the token keys for `$connect`.
+    pub async fn new(
+        env: &LambdaEnv,
+        pusher: Option<Arc<dyn ConnectionPusher>>,
+        keys: Option<TokenKeys>,
+    ) -> AppResult<Self> {
+        let records_table = Config::require(&env.config.records_table, "RECORDS_TABLE")?;
+        let messages_table = Config::require(&env.config.messages_table, "MESSAGES_TABLE")?;
+        let connections_table =
+            Config::require(&env.config.connections_table, "CONNECTIONS_TABLE")?;
+        let presence = Arc::new(RedisPresence::new(env.redis().await?.connection()));
+        let dynamodb = env.dynamodb();
+        let records = env.records()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let gate = match &config.jwt_secret {
-            Some(secret) => Some(TokenGate {
-                keys: TokenKeys::from_secret(secret)?,
-                sessions: records.clone(),
-                clock: clock.clone(),
-            }),
-            None => None,
-        };
+        let gate = keys.map(|keys| TokenGate {
+            keys,
+            sessions: records.clone(),
+            clock: clock.clone(),
+        });
         Ok(ChatState {
             chat: Chat {
                 store: Arc::new(DynamoChat::new(
@@ -83,7 +80,7 @@ impl ChatState {
                 )),
                 connections: Arc::new(DynamoConnections::new(dynamodb, connections_table)),
                 presence,
-                pusher: Arc::new(ApiGatewayPusher::new(&aws, &callback_url)),
+                pusher: pusher.unwrap_or_else(|| Arc::new(NoPusher)),
                 festivals: FestivalDirectory::new(records),
                 clock,
                 ids: Arc::new(RandomIds::default()),
@@ -92,14 +89,11 @@ impl ChatState {
             gate,
         })
     }
+}
 
-    /// Fails at cold start where connections are opened but no token key is configured.
-    pub fn requiring_gate(self) -> AppResult<Self> {
-        if self.gate.is_none() {
-            return Err(AppError::internal(
-                "JWT_SECRET is not configured for this function",
-            ));
-        }
-        Ok(self)
-    }
+/// Pushes to connections through API Gateway's management API of the chat stage
+/// (`CHAT_CALLBACK_URL`).
+pub fn pusher(env: &LambdaEnv) -> AppResult<Arc<dyn ConnectionPusher>> {
+    let callback_url = Config::require(&env.config.chat_callback_url, "CHAT_CALLBACK_URL")?;
+    Ok(Arc::new(ApiGatewayPusher::new(&env.aws, &callback_url)))
 }

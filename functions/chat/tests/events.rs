@@ -1409,7 +1409,7 @@ fn every_chat_event_is_covered() {
     for (name, method, path) in ROUTES {
         let source: String = source(name).split_whitespace().collect();
         assert!(
-            source.contains(&format!("Method::{method},\"{path}\"")),
+            source.contains(&format!("`{method}{path}`")),
             "src/bin/{name}.rs does not serve {method} {path}"
         );
     }
@@ -1421,7 +1421,7 @@ fn every_chat_event_is_covered() {
             "src/bin/{name}.rs does not serve the WebSocket route {route_key}"
         );
     }
-    assert!(source("ws-connect").contains("requiring_gate"));
+    assert!(source("ws-connect").contains("token_keys"));
 }
 
 /// Every sample is answered as-is by the code its binary runs (placeholders filled in), one

@@ -12,38 +12,58 @@ use utoipa::OpenApi;
 
 use crate::FestivalsState;
 
-/// Every festival route, for the local platform and for the binaries to pick from.
+/// Every festival route, for the local platform.
 pub fn routes(state: Arc<FestivalsState>) -> Vec<Route> {
     vec![
-        Route::new(
-            Method::POST,
-            "/festivals/create",
-            Access::Authenticated,
-            state.clone(),
-            create_festival,
-        ),
-        Route::new(
-            Method::GET,
-            "/festivals",
-            Access::Public,
-            state.clone(),
-            list_festivals,
-        ),
-        Route::new(
-            Method::GET,
-            "/festivals/search",
-            Access::Public,
-            state.clone(),
-            search_festivals,
-        ),
-        Route::new(
-            Method::GET,
-            "/festivals/{festivalId}",
-            Access::Public,
-            state,
-            get_festival,
-        ),
+        create_festival_route(state.clone()),
+        list_festivals_route(state.clone()),
+        search_festivals_route(state.clone()),
+        get_festival_route(state),
     ]
+}
+
+/// `POST /festivals/create`.
+pub fn create_festival_route(state: Arc<FestivalsState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/festivals/create",
+        Access::Authenticated,
+        state,
+        create_festival,
+    )
+}
+
+/// `GET /festivals`.
+pub fn list_festivals_route(state: Arc<FestivalsState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/festivals",
+        Access::Public,
+        state,
+        list_festivals,
+    )
+}
+
+/// `GET /festivals/search`.
+pub fn search_festivals_route(state: Arc<FestivalsState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/festivals/search",
+        Access::Public,
+        state,
+        search_festivals,
+    )
+}
+
+/// `GET /festivals/{festivalId}`.
+pub fn get_festival_route(state: Arc<FestivalsState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/festivals/{festivalId}",
+        Access::Public,
+        state,
+        get_festival,
+    )
 }
 
 /// The OpenAPI description of these routes, generated from the handlers below.

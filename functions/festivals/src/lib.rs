@@ -6,10 +6,14 @@ mod state;
 
 use std::sync::Arc;
 
-pub use handlers::{openapi, routes};
+pub use handlers::{
+    create_festival_route, get_festival_route, list_festivals_route, openapi, routes,
+    search_festivals_route,
+};
 pub use state::FestivalsState;
 
-/// The festival route at `path`, as one Lambda binary serves it.
+/// The festival route at `path`, for tests that replay sample events by path; each binary
+/// binds its own route constructor directly.
 pub fn route(state: Arc<FestivalsState>, path: &str) -> festa::AppResult<festa::api::Route> {
     festa::api::Route::find(routes(state), path)
 }

@@ -1,9 +1,12 @@
 use std::sync::Arc;
 
-use festa::adapters::dynamodb::{DynamoRecords, DynamoSearchIndex};
+use festa::adapters::dynamodb::DynamoSearchIndex;
+use festa::adapters::refusing::NoCache;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::Config;
+use festa::ports::Cache;
 use festa::services::festivals::Festivals;
+use festa::wiring::LambdaEnv;
 use festa::AppResult;
 
 /// What every festival route needs, built once per cold start.
@@ -13,19 +16,17 @@ pub struct FestivalsState {
 }
 
 impl FestivalsState {
-    /// Production wiring: DynamoDB records and search index, and the Redis cache
-    /// (`REDIS_URL`, or looked up by `CACHE_REPLICATION_GROUP_ID`).
-    pub async fn from_env() -> AppResult<Self> {
-        let config = Config::from_env()?;
-        let aws = festa::adapters::aws::load().await;
-        let dynamodb = festa::adapters::aws::dynamodb(&aws);
-        let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
-        let search_table = Config::require(&config.search_table, "SEARCH_TABLE")?;
+    /// Production wiring: DynamoDB records and search index (`RECORDS_TABLE`,
+    /// `SEARCH_TABLE`), and the Redis search cache for the routes that use it (creating a
+    /// festival invalidates it, searching fills it); listing and reading one festival run
+    /// outside the VPC without Redis.
+    pub fn new(env: &LambdaEnv, cache: Option<Arc<dyn Cache>>) -> AppResult<Self> {
+        let search_table = Config::require(&env.config.search_table, "SEARCH_TABLE")?;
         Ok(FestivalsState {
             festivals: Festivals {
-                store: Arc::new(DynamoRecords::new(dynamodb.clone(), records_table)),
-                index: Arc::new(DynamoSearchIndex::new(dynamodb, search_table)),
-                cache: festa::wiring::cache(&config).await?,
+                store: env.records()?,
+                index: Arc::new(DynamoSearchIndex::new(env.dynamodb(), search_table)),
+                cache: cache.unwrap_or_else(|| Arc::new(NoCache)),
                 clock: Arc::new(SystemClock),
                 ids: Arc::new(RandomIds::default()),
             },

@@ -10,24 +10,31 @@ use utoipa::OpenApi;
 
 use crate::NotificationsState;
 
-/// Both device routes, for the local platform and for the binaries to pick from.
+/// Every device route, for the local platform.
 pub fn routes(state: Arc<NotificationsState>) -> Vec<Route> {
-    vec![
-        Route::new(
-            Method::POST,
-            "/notification/activate",
-            Access::Authenticated,
-            state.clone(),
-            activate,
-        ),
-        Route::new(
-            Method::POST,
-            "/notification/deactivate",
-            Access::Authenticated,
-            state,
-            deactivate,
-        ),
-    ]
+    vec![activate_route(state.clone()), deactivate_route(state)]
+}
+
+/// `POST /notification/activate`.
+pub fn activate_route(state: Arc<NotificationsState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/notification/activate",
+        Access::Authenticated,
+        state,
+        activate,
+    )
+}
+
+/// `POST /notification/deactivate`.
+pub fn deactivate_route(state: Arc<NotificationsState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/notification/deactivate",
+        Access::Authenticated,
+        state,
+        deactivate,
+    )
 }
 
 /// The OpenAPI description of these routes, generated from the handlers below.

@@ -1,12 +1,12 @@
 use std::sync::Arc;
 
-use festa::adapters::dynamodb::DynamoRecords;
 use festa::adapters::fcm::FcmGateway;
 use festa::adapters::sqs_reminders::SqsQueue;
 use festa::adapters::system::SystemClock;
 use festa::config::Config;
 use festa::ports::JobBackoff;
 use festa::services::reminders::{Devices, Planner, Sender};
+use festa::wiring::LambdaEnv;
 use festa::AppResult;
 
 /// What the device routes need, built once per cold start.
@@ -17,16 +17,10 @@ pub struct NotificationsState {
 
 impl NotificationsState {
     /// Production wiring: devices in the records table (`RECORDS_TABLE`).
-    pub async fn from_env() -> AppResult<Self> {
-        let config = Config::from_env()?;
-        let aws = festa::adapters::aws::load().await;
-        let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
+    pub fn new(env: &LambdaEnv) -> AppResult<Self> {
         Ok(NotificationsState {
             devices: Devices {
-                registry: Arc::new(DynamoRecords::new(
-                    festa::adapters::aws::dynamodb(&aws),
-                    records_table,
-                )),
+                registry: env.records()?,
                 clock: Arc::new(SystemClock),
             },
         })
@@ -35,17 +29,11 @@ impl NotificationsState {
 
 /// The planner's production wiring: calendar and rosters in the records table, follow-ups on
 /// `REMINDER_QUEUE_URL`, jobs on `PUSH_QUEUE_URL`.
-pub async fn planner_from_env() -> AppResult<Planner> {
-    let config = Config::from_env()?;
-    let aws = festa::adapters::aws::load().await;
-    let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
-    let tasks_url = Config::require(&config.reminder_queue_url, "REMINDER_QUEUE_URL")?;
-    let jobs_url = Config::require(&config.push_queue_url, "PUSH_QUEUE_URL")?;
-    let records = Arc::new(DynamoRecords::new(
-        festa::adapters::aws::dynamodb(&aws),
-        records_table,
-    ));
-    let sqs = festa::adapters::aws::sqs(&aws);
+pub fn planner(env: &LambdaEnv) -> AppResult<Planner> {
+    let tasks_url = Config::require(&env.config.reminder_queue_url, "REMINDER_QUEUE_URL")?;
+    let jobs_url = Config::require(&env.config.push_queue_url, "PUSH_QUEUE_URL")?;
+    let records = env.records()?;
+    let sqs = env.sqs();
     Ok(Planner::new(
         records.clone(),
         records,
@@ -65,10 +53,8 @@ pub struct PushSending {
 /// The sender's production wiring: devices and sent markers in the records table, FCM with
 /// the service account from Secrets Manager (`FCM_SERVICE_ACCOUNT_SECRET_ARN`; its OAuth
 /// token is cached for the life of the instance), back-off on `PUSH_QUEUE_URL`.
-pub async fn sender_from_env() -> AppResult<PushSending> {
-    let config = Config::from_env()?;
-    let aws = festa::adapters::aws::load().await;
-    let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
+pub async fn sender(env: &LambdaEnv) -> AppResult<PushSending> {
+    let config = &env.config;
     let jobs_url = Config::require(&config.push_queue_url, "PUSH_QUEUE_URL")?;
     let key = match &config.fcm_service_account {
         Some(key) => key.clone(),
@@ -77,18 +63,11 @@ pub async fn sender_from_env() -> AppResult<PushSending> {
                 &config.fcm_service_account_secret_arn,
                 "FCM_SERVICE_ACCOUNT_SECRET_ARN",
             )?;
-            festa::adapters::secrets::secret_string(
-                &festa::adapters::aws::secretsmanager(&aws),
-                &secret,
-            )
-            .await?
+            env.secret(&secret).await?
         }
     };
     let gateway = FcmGateway::new(&key, config.fcm_base_url.as_deref())?;
-    let records = Arc::new(DynamoRecords::new(
-        festa::adapters::aws::dynamodb(&aws),
-        records_table,
-    ));
+    let records = env.records()?;
     Ok(PushSending {
         sender: Sender {
             reservations: records.clone(),
@@ -97,6 +76,6 @@ pub async fn sender_from_env() -> AppResult<PushSending> {
             gateway: Arc::new(gateway),
             clock: Arc::new(SystemClock),
         },
-        backoff: Arc::new(SqsQueue::new(festa::adapters::aws::sqs(&aws), jobs_url)),
+        backoff: Arc::new(SqsQueue::new(env.sqs(), jobs_url)),
     })
 }

@@ -688,7 +688,7 @@ fn every_notification_event_is_covered() {
     for (name, path) in ROUTES {
         let source: String = binaries[name].split_whitespace().collect();
         assert!(
-            source.contains(&format!("\"{path}\"")),
+            source.contains(&format!("{path}`")),
             "src/bin/{name}.rs does not serve {path}"
         );
     }

@@ -10,45 +10,70 @@ use utoipa::OpenApi;
 
 use crate::QueueState;
 
-/// Every waiting-room route, for the local platform and for the binaries to pick from.
+/// Every waiting-room route, for the local platform.
 pub fn routes(state: Arc<QueueState>) -> Vec<Route> {
     vec![
-        Route::new(
-            Method::GET,
-            "/queues/{queue}/waiting-room/users/{email}",
-            Access::Authenticated,
-            state.clone(),
-            join_queue,
-        ),
-        Route::new(
-            Method::GET,
-            "/queues/{queue}/users/{email}/rank",
-            Access::Authenticated,
-            state.clone(),
-            get_rank,
-        ),
-        Route::new(
-            Method::GET,
-            "/queues/{queue}/users/{email}/allowed",
-            Access::Authenticated,
-            state.clone(),
-            get_allowed,
-        ),
-        Route::new(
-            Method::DELETE,
-            "/queues/{queue}/users/{email}/leave",
-            Access::Authenticated,
-            state.clone(),
-            leave_queue,
-        ),
-        Route::new(
-            Method::DELETE,
-            "/queues/{queue}/users/{email}/leave-proceed",
-            Access::Authenticated,
-            state,
-            leave_admission,
-        ),
+        join_queue_route(state.clone()),
+        get_rank_route(state.clone()),
+        get_allowed_route(state.clone()),
+        leave_queue_route(state.clone()),
+        leave_admission_route(state),
     ]
+}
+
+/// `GET /queues/{queue}/waiting-room/users/{email}`.
+pub fn join_queue_route(state: Arc<QueueState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/queues/{queue}/waiting-room/users/{email}",
+        Access::Authenticated,
+        state,
+        join_queue,
+    )
+}
+
+/// `GET /queues/{queue}/users/{email}/rank`.
+pub fn get_rank_route(state: Arc<QueueState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/queues/{queue}/users/{email}/rank",
+        Access::Authenticated,
+        state,
+        get_rank,
+    )
+}
+
+/// `GET /queues/{queue}/users/{email}/allowed`.
+pub fn get_allowed_route(state: Arc<QueueState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/queues/{queue}/users/{email}/allowed",
+        Access::Authenticated,
+        state,
+        get_allowed,
+    )
+}
+
+/// `DELETE /queues/{queue}/users/{email}/leave`.
+pub fn leave_queue_route(state: Arc<QueueState>) -> Route {
+    Route::new(
+        Method::DELETE,
+        "/queues/{queue}/users/{email}/leave",
+        Access::Authenticated,
+        state,
+        leave_queue,
+    )
+}
+
+/// `DELETE /queues/{queue}/users/{email}/leave-proceed`.
+pub fn leave_admission_route(state: Arc<QueueState>) -> Route {
+    Route::new(
+        Method::DELETE,
+        "/queues/{queue}/users/{email}/leave-proceed",
+        Access::Authenticated,
+        state,
+        leave_admission,
+    )
 }
 
 /// The OpenAPI description of these routes, generated from the handlers below.

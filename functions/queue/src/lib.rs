@@ -8,10 +8,14 @@ mod state;
 use std::sync::Arc;
 
 pub use admitter::{handle_ticks, serve_admitter};
-pub use handlers::{openapi, routes};
-pub use state::QueueState;
+pub use handlers::{
+    get_allowed_route, get_rank_route, join_queue_route, leave_admission_route, leave_queue_route,
+    openapi, routes,
+};
+pub use state::{admit_ticks, admitter, QueueState};
 
-/// The waiting-room route at `path`, as one Lambda binary serves it.
+/// The waiting-room route at `path`, for tests that replay sample events by path; each binary
+/// binds its own route constructor directly.
 pub fn route(state: Arc<QueueState>, path: &str) -> festa::AppResult<festa::api::Route> {
     festa::api::Route::find(routes(state), path)
 }

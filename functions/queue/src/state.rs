@@ -1,12 +1,14 @@
 use std::sync::Arc;
 
-use festa::adapters::dynamodb::DynamoRecords;
+use festa::adapters::redis_waiting_room::RedisWaitingRoom;
+use festa::adapters::refusing::NoTicks;
 use festa::adapters::sqs_ticks::SqsTicks;
 use festa::adapters::system::{RandomIds, SystemClock};
-use festa::config::{CacheTarget, Config};
-use festa::ports::{AdmitPolicy, AdmitTicks, Clock};
+use festa::config::Config;
+use festa::ports::{AdmitPolicy, AdmitTicks, Clock, WaitingRoom};
 use festa::services::directory::FestivalDirectory;
 use festa::services::queue::{Admitter, Queue};
+use festa::wiring::LambdaEnv;
 use festa::AppResult;
 
 /// What the waiting-room routes and the admitter need, built once per cold start.
@@ -17,41 +19,42 @@ pub struct QueueState {
 }
 
 impl QueueState {
-    /// Production wiring: Redis for the lines (`REDIS_URL`, or found through
-    /// `CACHE_REPLICATION_GROUP_ID`), DynamoDB for festival lookups, SQS for ticks
-    /// (`ADMIT_QUEUE_URL`), at `ADMIT_RATE_PER_SECOND`.
-    pub async fn from_env() -> AppResult<Self> {
-        let config = Config::from_env()?;
-        let aws = festa::adapters::aws::load().await;
-        let records_table = Config::require(&config.records_table, "RECORDS_TABLE")?;
-        let queue_url = Config::require(&config.admit_queue_url, "ADMIT_QUEUE_URL")?;
-        if config.cache == CacheTarget::InProcess {
-            // An in-process line would be private to one Lambda instance: refuse to start.
-            return Err(festa::AppError::internal(
-                "the waiting room needs Redis: set REDIS_URL or CACHE_REPLICATION_GROUP_ID",
-            ));
-        }
-        let room = festa::wiring::waiting_room(&config).await?;
-        let ticks: Arc<dyn AdmitTicks> =
-            Arc::new(SqsTicks::new(festa::adapters::aws::sqs(&aws), queue_url));
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let policy = AdmitPolicy::at_rate(config.admit_rate_per_second);
-        let records = DynamoRecords::new(festa::adapters::aws::dynamodb(&aws), records_table);
+    /// Production wiring of a waiting-room route: Redis for the lines (`REDIS_URL`), DynamoDB
+    /// for festival lookups, at `ADMIT_RATE_PER_SECOND`, and SQS ticks for the routes that
+    /// start the admitter (joining, asking one's rank); the others are given none.
+    pub async fn new(env: &LambdaEnv, ticks: Option<Arc<dyn AdmitTicks>>) -> AppResult<Self> {
+        let ticks = ticks.unwrap_or_else(|| Arc::new(NoTicks));
+        let admitter = admitter(env, ticks).await?;
         Ok(QueueState {
             queue: Queue {
-                room: room.clone(),
-                ticks: ticks.clone(),
-                festivals: FestivalDirectory::new(Arc::new(records)),
-                clock: clock.clone(),
+                room: admitter.room.clone(),
+                ticks: admitter.ticks.clone(),
+                festivals: FestivalDirectory::new(env.records()?),
+                clock: admitter.clock.clone(),
                 ids: Arc::new(RandomIds::default()),
-                policy,
+                policy: admitter.policy,
             },
-            admitter: Admitter {
-                room,
-                ticks,
-                clock,
-                policy,
-            },
+            admitter,
         })
     }
+}
+
+/// Ticks sent to the admit queue (`ADMIT_QUEUE_URL`).
+pub fn admit_ticks(env: &LambdaEnv) -> AppResult<Arc<dyn AdmitTicks>> {
+    let queue_url = Config::require(&env.config.admit_queue_url, "ADMIT_QUEUE_URL")?;
+    Ok(Arc::new(SqsTicks::new(env.sqs(), queue_url)))
+}
+
+/// The admitter's wiring: the lines in Redis and the ticks it chains; it never reads a
+/// festival, so it has no DynamoDB client.
+pub async fn admitter(env: &LambdaEnv, ticks: Arc<dyn AdmitTicks>) -> AppResult<Admitter> {
+    let room: Arc<dyn WaitingRoom> =
+        Arc::new(RedisWaitingRoom::new(env.redis().await?.connection()));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    Ok(Admitter {
+        room,
+        ticks,
+        clock,
+        policy: AdmitPolicy::at_rate(env.config.admit_rate_per_second),
+    })
 }

@@ -701,7 +701,7 @@ fn every_queue_event_is_covered() {
     let source = |name: &str| binaries[name].clone();
     for (name, path) in ROUTES {
         assert!(
-            source(name).contains(&format!("\"{path}\"")),
+            source(name).contains(&format!(" {path}`")),
             "src/bin/{name}.rs does not serve {path}"
         );
     }

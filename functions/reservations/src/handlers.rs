@@ -12,31 +12,46 @@ use utoipa::OpenApi;
 
 use crate::ReservationsState;
 
-/// Every reservation route, for the local platform and for the binaries to pick from.
+/// Every reservation route, for the local platform.
 pub fn routes(state: Arc<ReservationsState>) -> Vec<Route> {
     vec![
-        Route::new(
-            Method::POST,
-            "/reservations",
-            Access::Authenticated,
-            state.clone(),
-            create_reservation,
-        ),
-        Route::new(
-            Method::GET,
-            "/reservations",
-            Access::Authenticated,
-            state.clone(),
-            list_reservations,
-        ),
-        Route::new(
-            Method::DELETE,
-            "/reservations/{reservationId}",
-            Access::Authenticated,
-            state,
-            cancel_reservation,
-        ),
+        create_reservation_route(state.clone()),
+        list_reservations_route(state.clone()),
+        cancel_reservation_route(state),
     ]
+}
+
+/// `POST /reservations`.
+pub fn create_reservation_route(state: Arc<ReservationsState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/reservations",
+        Access::Authenticated,
+        state,
+        create_reservation,
+    )
+}
+
+/// `GET /reservations`.
+pub fn list_reservations_route(state: Arc<ReservationsState>) -> Route {
+    Route::new(
+        Method::GET,
+        "/reservations",
+        Access::Authenticated,
+        state,
+        list_reservations,
+    )
+}
+
+/// `DELETE /reservations/{reservationId}`.
+pub fn cancel_reservation_route(state: Arc<ReservationsState>) -> Route {
+    Route::new(
+        Method::DELETE,
+        "/reservations/{reservationId}",
+        Access::Authenticated,
+        state,
+        cancel_reservation,
+    )
 }
 
 /// The OpenAPI description of these routes, generated from the handlers below.

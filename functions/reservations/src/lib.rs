@@ -6,11 +6,13 @@ mod state;
 
 use std::sync::Arc;
 
-pub use handlers::{openapi, routes};
-pub use state::ReservationsState;
+pub use handlers::{
+    cancel_reservation_route, create_reservation_route, list_reservations_route, openapi, routes,
+};
+pub use state::{admissions, event_bus, Reaches, ReservationsState};
 
-/// The reservation route for `method` at `path`, as one Lambda binary serves it
-/// (`/reservations` has two methods).
+/// The reservation route for `method` at `path` (`/reservations` has two methods), for tests
+/// that replay sample events by path; each binary binds its own route constructor directly.
 pub fn route(
     state: Arc<ReservationsState>,
     method: http::Method,

@@ -758,7 +758,7 @@ fn every_reservation_event_is_covered() {
     for (name, method, path) in ROUTES {
         let source: String = binaries[name].split_whitespace().collect();
         assert!(
-            source.contains(&format!("Method::{method},\"{path}\"")),
+            source.contains(&format!("`{method}{path}`")),
             "src/bin/{name}.rs does not serve {method} {path}"
         );
     }

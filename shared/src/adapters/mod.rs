@@ -4,6 +4,7 @@
 pub mod memory;
 pub mod outbox;
 pub mod recent;
+pub mod refusing;
 pub mod system;
 
 #[cfg(feature = "apigateway")]

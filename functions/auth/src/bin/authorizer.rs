@@ -1,14 +1,14 @@
 //! Lambda: the REST API's TOKEN authorizer.
 
+use festa::wiring::LambdaEnv;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     festa::observability::init();
-    let state = festa_auth::AuthState::from_env()
-        .await?
-        .requiring_token_keys()?;
+    let env = LambdaEnv::load()?;
+    let state = festa_auth::AuthState::new(&env, None, Some(env.token_keys().await?))?;
     let state = &state;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequest>| async move {

@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_auth::AuthState::from_env().await?);
-    festa::api::lambda::serve(festa_auth::route(state, "/confirm-signup")?).await
+    let env = LambdaEnv::load()?;
+    let state = festa_auth::AuthState::new(&env, None, None)?;
+    festa::api::lambda::serve(festa_auth::confirm_signup_route(Arc::new(state))).await
 }

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(
-        festa_auth::AuthState::from_env()
-            .await?
-            .requiring_token_keys()?,
-    );
-    festa::api::lambda::serve(festa_auth::route(state, "/refresh-token")?).await
+    let env = LambdaEnv::load()?;
+    let state = festa_auth::AuthState::new(&env, None, Some(env.token_keys().await?))?;
+    festa::api::lambda::serve(festa_auth::refresh_token_route(Arc::new(state))).await
 }

@@ -1,10 +1,8 @@
-//! Lambda for `GET /verify-token`.
-
-use std::sync::Arc;
+//! Lambda for `GET /verify-token`: answers from the authorizer's context alone, so it builds
+//! no client at all.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_auth::AuthState::from_env().await?);
-    festa::api::lambda::serve(festa_auth::route(state, "/verify-token")?).await
+    festa::api::lambda::serve(festa_auth::verify_token_route()).await
 }

@@ -2,14 +2,12 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_chat::ChatState::from_env().await?);
-    festa::api::lambda::serve(festa::api::Route::find_method(
-        festa_chat::routes(state),
-        &http::Method::GET,
-        "/festivals/chatting/{chatRoomId}",
-    )?)
-    .await
+    let env = LambdaEnv::load()?;
+    let state = festa_chat::ChatState::new(&env, None, None).await?;
+    festa::api::lambda::serve(festa_chat::enter_chat_room_route(Arc::new(state))).await
 }

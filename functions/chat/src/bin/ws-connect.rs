@@ -1,8 +1,11 @@
 //! Lambda for the WebSocket route `$connect`: checks the `token` query parameter.
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::lambda_runtime::Error> {
     festa::observability::init();
-    let state = festa_chat::ChatState::from_env().await?.requiring_gate()?;
-    festa_chat::socket::serve(state).await
+    let env = LambdaEnv::load()?;
+    let state = festa_chat::ChatState::new(&env, None, Some(env.token_keys().await?)).await?;
+    festa_chat::socket::serve_connect(state).await
 }

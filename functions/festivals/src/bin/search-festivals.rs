@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_festivals::FestivalsState::from_env().await?);
-    festa::api::lambda::serve(festa_festivals::route(state, "/festivals/search")?).await
+    let env = LambdaEnv::load()?;
+    let state = festa_festivals::FestivalsState::new(&env, Some(env.search_cache().await?))?;
+    festa::api::lambda::serve(festa_festivals::search_festivals_route(Arc::new(state))).await
 }

@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_notifications::NotificationsState::from_env().await?);
-    festa::api::lambda::serve(festa_notifications::route(state, "/notification/activate")?).await
+    let env = LambdaEnv::load()?;
+    let state = festa_notifications::NotificationsState::new(&env)?;
+    festa::api::lambda::serve(festa_notifications::activate_route(Arc::new(state))).await
 }

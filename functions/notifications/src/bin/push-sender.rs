@@ -3,6 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     festa::observability::init();
-    let sending = festa_notifications::sender_from_env().await?;
+    let env = festa::wiring::LambdaEnv::load()?;
+    let sending = festa_notifications::sender(&env).await?;
     festa_notifications::serve_sender(sending).await
 }

@@ -4,6 +4,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     festa::observability::init();
-    let planner = festa_notifications::planner_from_env().await?;
+    let env = festa::wiring::LambdaEnv::load()?;
+    let planner = festa_notifications::planner(&env)?;
     festa_notifications::serve_planner(planner).await
 }

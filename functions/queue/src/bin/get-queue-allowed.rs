@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_queue::QueueState::from_env().await?);
-    festa::api::lambda::serve(festa_queue::route(
-        state,
-        "/queues/{queue}/users/{email}/allowed",
-    )?)
-    .await
+    let env = LambdaEnv::load()?;
+    let state = festa_queue::QueueState::new(&env, None).await?;
+    festa::api::lambda::serve(festa_queue::get_allowed_route(Arc::new(state))).await
 }

@@ -2,14 +2,19 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_reservations::ReservationsState::from_env().await?);
-    festa::api::lambda::serve(festa_reservations::route(
+    let env = LambdaEnv::load()?;
+    let reaches = festa_reservations::Reaches {
+        room: Some(festa_reservations::admissions(&env).await?),
+        events: Some(festa_reservations::event_bus(&env)?),
+    };
+    let state = festa_reservations::ReservationsState::new(&env, reaches)?;
+    festa::api::lambda::serve(festa_reservations::create_reservation_route(Arc::new(
         state,
-        http::Method::POST,
-        "/reservations",
-    )?)
+    )))
     .await
 }

@@ -2,14 +2,16 @@
 
 use std::sync::Arc;
 
+use festa::wiring::LambdaEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
-    let state = Arc::new(festa_reservations::ReservationsState::from_env().await?);
-    festa::api::lambda::serve(festa_reservations::route(
-        state,
-        http::Method::GET,
-        "/reservations",
-    )?)
-    .await
+    let env = LambdaEnv::load()?;
+    let reaches = festa_reservations::Reaches {
+        room: None,
+        events: None,
+    };
+    let state = festa_reservations::ReservationsState::new(&env, reaches)?;
+    festa::api::lambda::serve(festa_reservations::list_reservations_route(Arc::new(state))).await
 }

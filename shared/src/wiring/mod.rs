@@ -1,4 +1,11 @@
-//! Builds the adapters a configuration names, once per cold start.
+//! Builds the adapters a configuration names, once per start: [`live`] for the local platform
+//! and admin tools, [`LambdaEnv`] for a deployed function.
+
+#[cfg(feature = "aws")]
+mod lambda;
+
+#[cfg(feature = "aws")]
+pub use lambda::LambdaEnv;
 
 use std::sync::Arc;
 
@@ -14,28 +21,6 @@ async fn redis_url(config: &Config) -> AppResult<Option<String>> {
         CacheTarget::Url(url) => Ok(Some(url.clone())),
         CacheTarget::ReplicationGroup(id) => replication_group_url(id).await.map(Some),
     }
-}
-
-/// The cache the configuration names: Redis by URL, Redis found through ElastiCache, or an
-/// in-process cache when nothing is configured (right for the embedded platform only).
-pub async fn cache(config: &Config) -> AppResult<Arc<dyn Cache>> {
-    match redis_url(config).await? {
-        None => Ok(Arc::new(MemoryCache::new())),
-        Some(url) => redis(&url).await,
-    }
-}
-
-/// The waiting room the configuration names: Redis (by URL or through ElastiCache), or lines
-/// in process memory when nothing is configured (right for the embedded platform only).
-/// Unlike the cache, the waiting room cannot work without Redis, so a failed connection fails.
-pub async fn waiting_room(config: &Config) -> AppResult<Arc<dyn WaitingRoom>> {
-    Ok(live(config).await?.waiting_room)
-}
-
-/// Chat presence and read markers: Redis, or process memory when nothing is configured.
-/// Presence cannot work without Redis, so a failed connection fails.
-pub async fn presence(config: &Config) -> AppResult<Arc<dyn RoomPresence>> {
-    Ok(live(config).await?.presence)
 }
 
 /// Every port kept in Redis.
@@ -82,7 +67,7 @@ async fn redis_live(_url: &str) -> AppResult<Live> {
 /// Redis, or when it cannot be reached at start-up a cache that fails every call: the search
 /// then answers from the index instead of the whole function failing to start.
 #[cfg(feature = "redis")]
-async fn redis(url: &str) -> AppResult<Arc<dyn Cache>> {
+pub async fn cache_at(url: &str) -> AppResult<Arc<dyn Cache>> {
     match crate::adapters::redis_cache::RedisCache::connect(url).await {
         Ok(cache) => Ok(Arc::new(cache)),
         Err(err) => {
@@ -114,24 +99,14 @@ impl Cache for Unreachable {
 
 #[cfg(all(test, feature = "redis"))]
 mod tests {
-    use crate::config::Config;
-
     #[tokio::test]
     async fn an_unreachable_redis_still_starts_with_a_failing_cache() {
         // Port 1 on loopback refuses connections at once.
-        let config =
-            Config::from_lookup(|k| (k == "REDIS_URL").then(|| "redis://127.0.0.1:1/".to_string()))
-                .unwrap();
-        let cache = super::cache(&config).await.expect("start-up does not fail");
+        let cache = super::cache_at("redis://127.0.0.1:1/")
+            .await
+            .expect("start-up does not fail");
         assert!(cache.get("k").await.is_err());
     }
-}
-
-#[cfg(not(feature = "redis"))]
-async fn redis(_url: &str) -> AppResult<Arc<dyn Cache>> {
-    Err(crate::error::AppError::internal(
-        "REDIS_URL is set but this build has no Redis adapter",
-    ))
 }
 
 #[cfg(feature = "elasticache")]

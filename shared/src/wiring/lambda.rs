@@ -1,0 +1,122 @@
+//! What a Lambda function builds at cold start. Each adapter is built only when the binary's
+//! `main` asks for it, so a function links only the clients it uses: a route that sends no
+//! mail has no SES client in its bootstrap, one outside the VPC no Redis client.
+
+use std::sync::Arc;
+
+use crate::adapters::aws::SdkConfig;
+use crate::config::{CacheTarget, Config};
+use crate::error::{AppError, AppResult};
+
+/// The configuration and AWS settings of this function, read once per cold start.
+pub struct LambdaEnv {
+    pub config: Config,
+    pub aws: SdkConfig,
+}
+
+impl LambdaEnv {
+    /// The environment Lambda gives the function (see `docs/deployment-contract.md`).
+    pub fn load() -> AppResult<Self> {
+        Ok(LambdaEnv {
+            config: Config::from_env()?,
+            aws: crate::adapters::aws::from_lambda_env()?,
+        })
+    }
+
+    /// The records table (`RECORDS_TABLE`).
+    #[cfg(feature = "dynamodb")]
+    pub fn records(&self) -> AppResult<Arc<crate::adapters::dynamodb::DynamoRecords>> {
+        let table = Config::require(&self.config.records_table, "RECORDS_TABLE")?;
+        Ok(Arc::new(crate::adapters::dynamodb::DynamoRecords::new(
+            self.dynamodb(),
+            table,
+        )))
+    }
+
+    /// A DynamoDB client; every client shares the one HTTPS connection pool of [`Self::aws`].
+    #[cfg(feature = "dynamodb")]
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        crate::adapters::aws::dynamodb(&self.aws)
+    }
+
+    /// Redis at `REDIS_URL`, connected now. A deployed function never looks Redis up through
+    /// the ElastiCache API (its subnets cannot reach it, and it would link that SDK into every
+    /// function): the stack gives the URL.
+    #[cfg(feature = "redis")]
+    pub async fn redis(&self) -> AppResult<crate::adapters::redis_cache::RedisCache> {
+        crate::adapters::redis_cache::RedisCache::connect(&self.redis_url()?).await
+    }
+
+    /// The search cache: Redis at `REDIS_URL`, or a cache that misses on every call when Redis
+    /// cannot be reached at cold start (the search then answers from its index).
+    #[cfg(feature = "redis")]
+    pub async fn search_cache(&self) -> AppResult<Arc<dyn crate::ports::Cache>> {
+        super::cache_at(&self.redis_url()?).await
+    }
+
+    /// `REDIS_URL`, which every function that keeps state in Redis needs.
+    pub fn redis_url(&self) -> AppResult<String> {
+        match &self.config.cache {
+            CacheTarget::Url(url) => Ok(url.clone()),
+            CacheTarget::ReplicationGroup(_) => Err(AppError::internal(
+                "a Lambda function needs REDIS_URL; CACHE_REPLICATION_GROUP_ID is for the local \
+                 platform and admin tools",
+            )),
+            CacheTarget::InProcess => Err(AppError::internal(
+                "REDIS_URL is not set: state kept by one Lambda instance would be invisible to \
+                 the others",
+            )),
+        }
+    }
+
+    /// The access-token keys: `JWT_SECRET` itself where it is set (local runs), else the
+    /// Secrets Manager secret `JWT_SECRET_ARN`, read once here and never logged.
+    #[cfg(feature = "secretsmanager")]
+    pub async fn token_keys(&self) -> AppResult<crate::services::tokens::TokenKeys> {
+        use crate::services::tokens::TokenKeys;
+        if let Some(secret) = &self.config.jwt_secret {
+            return TokenKeys::from_secret(secret);
+        }
+        let arn = Config::require(&self.config.jwt_secret_arn, "JWT_SECRET_ARN")?;
+        let secret = crate::adapters::secrets::secret_string(
+            &crate::adapters::aws::secretsmanager(&self.aws),
+            &arn,
+        )
+        .await?;
+        TokenKeys::from_secret(secret.trim().as_bytes())
+    }
+
+    /// A string secret from Secrets Manager.
+    #[cfg(feature = "secretsmanager")]
+    pub async fn secret(&self, arn: &str) -> AppResult<String> {
+        crate::adapters::secrets::secret_string(
+            &crate::adapters::aws::secretsmanager(&self.aws),
+            arn,
+        )
+        .await
+    }
+
+    /// SQS, for the functions that send to or postpone messages on a queue.
+    #[cfg(feature = "sqs")]
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        crate::adapters::aws::sqs(&self.aws)
+    }
+
+    /// The mailer of `signup`: SES from `MAIL_FROM`; without it, codes are not delivered (a
+    /// stack without SES), which is said once at cold start.
+    #[cfg(feature = "ses")]
+    pub fn mailer(&self) -> Arc<dyn crate::ports::Mailer> {
+        match &self.config.mail_from {
+            Some(from) => Arc::new(crate::adapters::ses::SesMailer::new(
+                crate::adapters::aws::sesv2(&self.aws),
+                from.clone(),
+            )),
+            None => {
+                tracing::warn!(
+                    "MAIL_FROM is not set: confirmation codes are not delivered by e-mail"
+                );
+                Arc::new(crate::adapters::outbox::Outbox::new())
+            }
+        }
+    }
+}
