@@ -30,13 +30,8 @@ pub struct Authenticator {
     pub clock: Arc<dyn Clock>,
 }
 
-/// The platform's router: every route, plus health, OpenAPI and the outbox.
-pub fn router(
-    routes: Vec<Route>,
-    auth: Authenticator,
-    outbox: Option<Arc<Outbox>>,
-    openapi: serde_json::Value,
-) -> Router {
+/// The platform's router: every route, plus health and the outbox.
+pub fn router(routes: Vec<Route>, auth: Authenticator, outbox: Option<Arc<Outbox>>) -> Router {
     let mut router = Router::new();
     for route in routes {
         let filter =
@@ -50,13 +45,8 @@ pub fn router(
             }),
         );
     }
-    let openapi = Arc::new(openapi);
     router
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .route(
-            "/openapi.json",
-            get(move || async move { Json(openapi.as_ref().clone()) }),
-        )
         .route(
             "/_local/outbox",
             get(move |request: Request| read_outbox(outbox.clone(), request)),

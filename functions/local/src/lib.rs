@@ -3,7 +3,6 @@
 
 pub mod chat_client;
 mod http_glue;
-mod openapi;
 pub mod reminders;
 mod scheduler;
 mod seed;
@@ -365,12 +364,13 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
     routes.extend(festa_reservations::routes(bookings));
     routes.extend(festa_chat::routes(talk));
     routes.extend(festa_notifications::routes(notifications));
+    routes.push(festa_openapi::openapi_route());
     let authenticator = http_glue::Authenticator {
         keys,
         sessions,
         clock,
     };
-    let router = http_glue::router(routes, authenticator, outbox.clone(), openapi::document())
+    let router = http_glue::router(routes, authenticator, outbox.clone())
         .route("/ws", sockets::endpoint(chat, gate, sockets, ids))
         .route(
             "/_local/reminders/run",

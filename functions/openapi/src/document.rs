@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document of every REST route, assembled from the handlers' annotations.
+//! The document itself: every area's annotations merged, with what utoipa leaves out added.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi};
