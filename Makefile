@@ -29,10 +29,6 @@ LAMBDA_ARCH ?= --arm64
 LAMBDA_DIR ?= $(ROOT)/target/lambda
 CARGO_LAMBDA_FLAGS ?= --release --locked
 
-ifeq ($(MAKECMDGOALS),)
-.DEFAULT_GOAL := help
-endif
-
 .PHONY: help
 help:
 	@echo "sam build runs the build-<LogicalId> targets (LAMBDA_ARCH=$(LAMBDA_ARCH)):"
