@@ -1,8 +1,14 @@
-//! The stack gives every Lambda the variables its crate's `from_env` refuses to start without
-//! (docs/deployment-contract.md). A function missing one would fail every cold start in AWS,
-//! which no local test would notice, so the template itself is checked here.
+//! The deployment contract (docs/deployment-contract.md), checked against `template.yaml`,
+//! `Makefile` and `samconfig.toml` themselves. What only a deployment shows (a function missing
+//! a variable it needs at cold start, a loop Lambda would cut, a route the browser cannot call,
+//! a function that escapes its alias, a table that can be deleted) is caught here instead.
+//!
+//! The template is read with a YAML parser that keeps CloudFormation's short-form tags
+//! (`!Ref`, `!GetAtt`, `!Sub`), and its aliases (`*cors-preflight`) resolved.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use serde_yaml_ng::{Mapping, Value};
 
 /// What each area's state requires at cold start (see each crate's `state.rs`).
 const REQUIRED: &[(&str, &[&str])] = &[
@@ -28,11 +34,22 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ),
     // The device routes' state; the planner and the sender build their own (below).
     ("./functions/notifications", &["RECORDS_TABLE"]),
+    // Serves the OpenAPI document: needs nothing of the stack.
+    ("./functions/openapi", &[]),
 ];
+
+/// What every function gets: the CORS origins its answers carry (shared/API.md).
+const REQUIRED_BY_ALL: &[&str] = &["CORS_ALLOWED_ORIGINS"];
+
+/// The functions that sign or check access tokens: the JWT key's secret, and no one else.
+const JWT_READERS: &[&str] = &["authorizer", "login", "refresh-token", "ws-connect"];
 
 /// What single binaries require beyond their crate's state.
 const REQUIRED_BY_BINARY: &[(&str, &[&str])] = &[
-    ("ws-connect", &["JWT_SECRET"]),
+    ("authorizer", &["JWT_SECRET_ARN"]),
+    ("login", &["JWT_SECRET_ARN"]),
+    ("refresh-token", &["JWT_SECRET_ARN"]),
+    ("ws-connect", &["JWT_SECRET_ARN"]),
     (
         "reminder-planner",
         &["RECORDS_TABLE", "REMINDER_QUEUE_URL", "PUSH_QUEUE_URL"],
@@ -47,84 +64,291 @@ const REQUIRED_BY_BINARY: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// One function of the template: its binary, crate and variables.
-#[derive(Default, Debug)]
-struct Function {
-    binary: String,
-    code_uri: String,
-    variables: BTreeSet<String>,
+/// Tables that hold user data (or what only re-indexing every festival rebuilds), and the one
+/// that holds nothing beyond a live connection.
+const PROTECTED_TABLES: &[&str] = &["RecordsTable", "SearchTable", "MessagesTable"];
+const UNPROTECTED_TABLES: &[&str] = &["ConnectionsTable"];
+
+const ALLOWED_HEADERS: &[&str] = &["Authorization", "Content-Type", "Idempotency-Key"];
+
+fn repo_file(path: &str) -> String {
+    let full = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
-/// The template's functions and its global variables, read by indentation (the template is
-/// written in a plain block style, which cfn-lint also checks).
-fn read_template() -> (Vec<Function>, BTreeSet<String>) {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
-        .expect("template.yaml");
-    let mut functions = Vec::new();
-    let mut globals = BTreeSet::new();
-    let mut current: Option<Function> = None;
-    let mut in_globals = false;
-    let mut in_variables = false;
-    for line in text.lines() {
-        let indent = line.len() - line.trim_start().len();
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
+fn template() -> Value {
+    serde_yaml_ng::from_str(&repo_file("template.yaml")).expect("template.yaml is YAML")
+}
+
+// ------------------------------------------------------------------ YAML helpers ---
+
+fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| untag(v).get(*key))
+}
+
+fn untag(value: &Value) -> &Value {
+    match value {
+        Value::Tagged(t) => &t.value,
+        v => v,
+    }
+}
+
+fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    get(value, path).and_then(Value::as_str)
+}
+
+fn mapping<'a>(value: &'a Value, path: &[&str]) -> &'a Mapping {
+    get(value, path)
+        .and_then(Value::as_mapping)
+        .unwrap_or_else(|| panic!("{} is not a mapping", path.join(".")))
+}
+
+fn items(value: Option<&Value>) -> Vec<&Value> {
+    match value {
+        Some(Value::Sequence(s)) => s.iter().collect(),
+        Some(v) => vec![v],
+        None => Vec::new(),
+    }
+}
+
+/// An intrinsic function, short (`!Ref X`) or long (`{Ref: X}`, `{Fn::GetAtt: [A, B]}`)
+/// form, as (`Ref` / `GetAtt` / `Sub` / ..., argument).
+fn intrinsic(value: &Value) -> Option<(String, &Value)> {
+    match value {
+        Value::Tagged(t) => Some((
+            t.tag.to_string().trim_start_matches('!').to_string(),
+            &t.value,
+        )),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next()?;
+            let k = k.as_str()?;
+            let name = k.strip_prefix("Fn::").unwrap_or(k);
+            (k == "Ref" || k.starts_with("Fn::")).then(|| (name.to_string(), v))
         }
-        if indent == 0 {
-            in_globals = trimmed == "Globals:";
+        _ => None,
+    }
+}
+
+/// `!Ref X` → X.
+fn ref_of(value: &Value) -> Option<&str> {
+    match intrinsic(value)? {
+        (name, arg) if name == "Ref" => arg.as_str(),
+        _ => None,
+    }
+}
+
+/// `!GetAtt X.Y` or `{Fn::GetAtt: [X, Y]}` → (X, Y).
+fn get_att(value: &Value) -> Option<(String, String)> {
+    let (name, arg) = intrinsic(value)?;
+    if name != "GetAtt" {
+        return None;
+    }
+    match arg {
+        Value::String(s) => {
+            let (r, a) = s.split_once('.')?;
+            Some((r.to_string(), a.to_string()))
         }
-        if indent <= 2 && trimmed.ends_with(':') {
-            if let Some(f) = current.take() {
-                functions.push(f);
-            }
-            if indent == 2 && !in_globals {
-                current = Some(Function::default());
-            }
-            in_variables = false;
-            continue;
+        Value::Sequence(s) if s.len() == 2 => {
+            Some((s[0].as_str()?.to_string(), s[1].as_str()?.to_string()))
         }
-        if trimmed == "Variables:" {
-            in_variables = true;
-            continue;
-        }
-        if in_variables {
-            match trimmed.split_once(':') {
-                Some((name, _)) if name.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
-                    if in_globals {
-                        globals.insert(name.to_string());
-                    } else if let Some(f) = current.as_mut() {
-                        f.variables.insert(name.to_string());
+        _ => None,
+    }
+}
+
+/// The text of a `!Sub` (either form), or of a plain string.
+fn sub_text(value: &Value) -> Option<&str> {
+    match intrinsic(value) {
+        Some((name, Value::String(s))) if name == "Sub" => Some(s),
+        Some((name, Value::Sequence(s))) if name == "Sub" => s.first()?.as_str(),
+        None => value.as_str(),
+        _ => None,
+    }
+}
+
+/// Every value anywhere under `value`, itself included.
+fn walk<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    out.push(value);
+    match value {
+        Value::Sequence(s) => s.iter().for_each(|v| walk(v, out)),
+        Value::Mapping(m) => m.values().for_each(|v| walk(v, out)),
+        Value::Tagged(t) => walk(&t.value, out),
+        _ => {}
+    }
+}
+
+// -------------------------------------------------------------- the template ---
+
+/// One `AWS::Serverless::Function` of the template.
+#[derive(Debug)]
+struct Function<'a> {
+    id: String,
+    /// The logical id without its `Function` suffix: the prefix of its log group and alarms.
+    base: String,
+    binary: String,
+    code_uri: String,
+    properties: &'a Value,
+    metadata: &'a Value,
+}
+
+impl Function<'_> {
+    fn variables(&self) -> BTreeSet<String> {
+        get(self.properties, &["Environment", "Variables"])
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// (Action, Resource) of every Allow statement of its inline policies.
+    fn statements(&self) -> Vec<&Value> {
+        let mut out = Vec::new();
+        for policy in items(get(self.properties, &["Policies"])) {
+            for statement in items(get(policy, &["Statement"])) {
+                // `!If [cond, statement, !Ref AWS::NoValue]`
+                match intrinsic(statement) {
+                    Some((name, Value::Sequence(branches))) if name == "If" => {
+                        out.extend(branches.iter().skip(1).filter(|b| b.is_mapping()))
                     }
-                    continue;
+                    _ => out.push(statement),
                 }
-                _ => in_variables = false,
             }
         }
-        if let Some(f) = current.as_mut() {
-            if let Some(binary) = trimmed.strip_prefix("Binary: ") {
-                f.binary = binary.to_string();
-            } else if let Some(uri) = trimmed.strip_prefix("CodeUri: ") {
-                f.code_uri = uri.to_string();
+        out
+    }
+
+    /// Resources (as the logical id each names) on which a statement allows `action`.
+    fn resources_allowed(&self, action: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for statement in self.statements() {
+            let actions: Vec<&str> = items(get(statement, &["Action"]))
+                .into_iter()
+                .filter_map(Value::as_str)
+                .collect();
+            if str_at(statement, &["Effect"]) != Some("Allow")
+                || !actions.iter().any(|a| *a == action || *a == "*")
+            {
+                continue;
             }
+            for resource in items(get(statement, &["Resource"])) {
+                if let Some((id, _)) = get_att(resource) {
+                    out.insert(id);
+                } else if let Some(id) = ref_of(resource) {
+                    out.insert(id.to_string());
+                } else if let Some(text) = resource.as_str() {
+                    out.insert(text.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// Events of one type (`Api`, `SQS`): their Properties.
+    fn events(&self, kind: &str) -> Vec<&Value> {
+        get(self.properties, &["Events"])
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.values()
+                    .filter(|e| str_at(e, &["Type"]) == Some(kind))
+                    .filter_map(|e| get(e, &["Properties"]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The queues (logical ids) whose messages invoke it.
+    fn trigger_queues(&self) -> BTreeSet<String> {
+        self.events("SQS")
+            .into_iter()
+            .filter_map(|e| get(e, &["Queue"]).and_then(get_att))
+            .map(|(id, _)| id)
+            .collect()
+    }
+}
+
+fn resources(template: &Value) -> &Mapping {
+    mapping(template, &["Resources"])
+}
+
+fn resource<'a>(template: &'a Value, id: &str) -> &'a Value {
+    resources(template)
+        .get(id)
+        .unwrap_or_else(|| panic!("template has no resource {id}"))
+}
+
+fn of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    resources(template)
+        .iter()
+        .filter(|(_, r)| str_at(r, &["Type"]) == Some(kind))
+        .map(|(id, r)| (id.as_str().expect("logical id"), r))
+        .collect()
+}
+
+fn functions(template: &Value) -> Vec<Function<'_>> {
+    let functions: Vec<Function<'_>> = of_type(template, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(id, r)| Function {
+            id: id.to_string(),
+            base: id
+                .strip_suffix("Function")
+                .unwrap_or_else(|| panic!("{id}: a function's id ends in Function"))
+                .to_string(),
+            binary: str_at(r, &["Metadata", "BuildProperties", "Binary"])
+                .unwrap_or_else(|| panic!("{id}: no Metadata.BuildProperties.Binary"))
+                .to_string(),
+            code_uri: str_at(r, &["Properties", "CodeUri"])
+                .unwrap_or_else(|| panic!("{id}: no CodeUri"))
+                .to_string(),
+            properties: get(r, &["Properties"]).expect("Properties"),
+            metadata: get(r, &["Metadata"]).expect("Metadata"),
+        })
+        .collect();
+    assert!(functions.len() >= 36, "found {} functions", functions.len());
+    functions
+}
+
+fn globals(template: &Value) -> &Value {
+    get(template, &["Globals", "Function"]).expect("Globals.Function")
+}
+
+fn global_variables(template: &Value) -> BTreeSet<String> {
+    mapping(globals(template), &["Environment", "Variables"])
+        .keys()
+        .filter_map(|k| k.as_str().map(String::from))
+        .collect()
+}
+
+/// Every REST path of the API's function events, with its methods (upper case).
+fn api_routes(template: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut routes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in functions(template) {
+        for event in f.events("Api") {
+            assert_eq!(
+                get(event, &["RestApiId"]).and_then(ref_of),
+                Some("FestaApi"),
+                "{}: an Api event outside FestaApi",
+                f.id
+            );
+            routes
+                .entry(str_at(event, &["Path"]).expect("Path").to_string())
+                .or_default()
+                .insert(str_at(event, &["Method"]).expect("Method").to_uppercase());
         }
     }
-    functions.extend(current);
-    (
-        functions
-            .into_iter()
-            .filter(|f| !f.binary.is_empty())
-            .collect(),
-        globals,
-    )
+    routes
 }
+
+// -------------------------------------------------------------------- tests ---
 
 #[test]
 fn every_function_gets_the_variables_its_crate_requires() {
-    let (functions, globals) = read_template();
+    let template = template();
+    let globals = global_variables(&template);
     let required: BTreeMap<&str, &[&str]> = REQUIRED.iter().copied().collect();
     let by_binary: BTreeMap<&str, &[&str]> = REQUIRED_BY_BINARY.iter().copied().collect();
-    assert!(functions.len() >= 20, "found {} functions", functions.len());
+    let functions = functions(&template);
     for binary in by_binary.keys() {
         assert!(
             functions.iter().any(|f| f.binary == *binary),
@@ -139,9 +363,10 @@ fn every_function_gets_the_variables_its_crate_requires() {
             .get(f.binary.as_str())
             .copied()
             .unwrap_or_default();
-        for var in needs.iter().chain(extra) {
+        let variables = f.variables();
+        for var in needs.iter().chain(extra).chain(REQUIRED_BY_ALL) {
             assert!(
-                globals.contains(*var) || f.variables.contains(*var),
+                globals.contains(*var) || variables.contains(*var),
                 "{} ({}) lacks {var}",
                 f.binary,
                 f.code_uri
@@ -151,32 +376,957 @@ fn every_function_gets_the_variables_its_crate_requires() {
 }
 
 /// A binary under a crate's `src/bin` with no function in the template would be built and
-/// tested but never deployed.
+/// tested but never deployed; a crate the table above does not know has no checked variables.
 #[test]
 fn every_binary_of_every_crate_is_deployed() {
-    let (functions, _) = read_template();
-    for (code_uri, _) in REQUIRED {
-        let dir = format!(
-            "{}/../../{}/src/bin",
-            env!("CARGO_MANIFEST_DIR"),
-            code_uri.trim_start_matches("./")
+    let template = template();
+    let functions = functions(&template);
+    let known: BTreeSet<&str> = REQUIRED.iter().map(|(uri, _)| *uri).collect();
+    let root = format!("{}/../../functions", env!("CARGO_MANIFEST_DIR"));
+    let mut crates = 0;
+    for entry in std::fs::read_dir(&root).unwrap_or_else(|e| panic!("{root}: {e}")) {
+        let dir = entry.expect("directory entry").path();
+        let name = dir.file_name().and_then(|n| n.to_str()).expect("name");
+        let bins = dir.join("src/bin");
+        if name == "local" || !bins.is_dir() {
+            continue;
+        }
+        crates += 1;
+        let code_uri = format!("./functions/{name}");
+        assert!(
+            known.contains(code_uri.as_str()),
+            "{code_uri} has Lambda binaries but no entry in REQUIRED"
         );
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
-        for entry in entries {
+        for entry in std::fs::read_dir(&bins).expect("src/bin") {
             let path = entry.expect("directory entry").path();
             if path.extension().and_then(|e| e.to_str()) != Some("rs") {
                 continue;
             }
-            let binary = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .expect("file name");
+            let binary = path.file_stem().and_then(|s| s.to_str()).expect("name");
             assert!(
                 functions
                     .iter()
-                    .any(|f| f.binary == binary && f.code_uri == *code_uri),
+                    .any(|f| f.binary == binary && f.code_uri == code_uri),
                 "no function builds {binary} from {code_uri}"
             );
         }
+    }
+    assert!(crates >= 6, "found {crates} function crates");
+}
+
+/// `sam build` runs `make build-<LogicalId>` (Makefile) in the repository itself: each target
+/// builds the function's crate and installs exactly the binary the template names.
+#[test]
+fn every_function_is_built_by_its_makefile_target() {
+    let template = template();
+    let makefile = repo_file("Makefile");
+    let mut targets: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for line in makefile.lines() {
+        let Some(rest) = line.strip_prefix("build-") else {
+            continue;
+        };
+        let (id, recipe) = rest
+            .split_once(": crate-")
+            .expect("build-<Id>: crate-<dir> ; ...");
+        let (krate, install) = recipe.split_once(" ; ").expect("one-line recipe");
+        let binary = install
+            .strip_prefix("$(call install,")
+            .and_then(|b| b.strip_suffix(')'))
+            .expect("$(call install,<binary>)");
+        targets.insert(id.to_string(), (krate.to_string(), binary.to_string()));
+    }
+    let functions = functions(&template);
+    for f in &functions {
+        assert_eq!(
+            str_at(f.metadata, &["BuildMethod"]),
+            Some("makefile"),
+            "{}",
+            f.id
+        );
+        assert_eq!(
+            str_at(f.metadata, &["ProjectRootDirectory"]),
+            Some("."),
+            "{}: make must run at the repository root (one target/)",
+            f.id
+        );
+        let (krate, binary) = targets
+            .get(&f.id)
+            .unwrap_or_else(|| panic!("Makefile has no build-{}", f.id));
+        assert_eq!(
+            format!("./functions/{krate}"),
+            f.code_uri,
+            "build-{} builds another crate",
+            f.id
+        );
+        assert_eq!(binary, &f.binary, "build-{} installs another binary", f.id);
+        assert_eq!(
+            str_at(f.properties, &["Handler"]).or(str_at(globals(&template), &["Handler"])),
+            Some("bootstrap")
+        );
+    }
+    for id in targets.keys() {
+        assert!(
+            functions.iter().any(|f| &f.id == id),
+            "Makefile builds {id}, which the template does not have"
+        );
+    }
+    assert_eq!(
+        get(globals(&template), &["Architectures"]),
+        Some(&Value::Sequence(vec![Value::from("arm64")])),
+        "the Makefile builds for arm64"
+    );
+    assert!(makefile.contains("LAMBDA_ARCH ?= --arm64"));
+}
+
+/// Lambda stops a function that sends to the queue that triggers it after about 16 hops.
+/// Exactly the functions that do so on purpose (the function's `sqs:SendMessage` resources
+/// meet its SQS event sources) allow the loop.
+#[test]
+fn functions_that_feed_their_own_trigger_queue_allow_recursive_loops() {
+    let template = template();
+    let mut looping = BTreeSet::new();
+    for f in functions(&template) {
+        let sends = f.resources_allowed("sqs:SendMessage");
+        let feeds_itself = f.trigger_queues().iter().any(|q| sends.contains(q));
+        let setting = str_at(f.properties, &["RecursiveLoop"]);
+        if feeds_itself {
+            looping.insert(f.binary.clone());
+            assert_eq!(
+                setting,
+                Some("Allow"),
+                "{} sends to its own trigger queue: it needs RecursiveLoop: Allow",
+                f.binary
+            );
+        } else {
+            assert_ne!(
+                setting,
+                Some("Allow"),
+                "{} does not feed its trigger queue: keep Lambda's loop detection",
+                f.binary
+            );
+        }
+    }
+    // The two known loops, so that this test cannot pass by finding none.
+    for binary in ["queue-admitter", "reminder-planner"] {
+        assert!(
+            looping.contains(binary),
+            "{binary} should feed its own queue"
+        );
+    }
+}
+
+/// Every function runs behind its alias `live`, shifted gradually by CodeDeploy and rolled back
+/// by its own Errors and Throttles alarms; nothing invokes a function except through that alias.
+#[test]
+fn no_function_escapes_its_alias() {
+    let template = template();
+    let globals = globals(&template);
+    assert_eq!(str_at(globals, &["AutoPublishAlias"]), Some("live"));
+    assert_eq!(
+        get(globals, &["DeploymentPreference", "Type"]).and_then(ref_of),
+        Some("DeploymentType")
+    );
+    let allowed = mapping(&template, &["Parameters", "DeploymentType"]);
+    let default = allowed
+        .get("Default")
+        .and_then(Value::as_str)
+        .expect("Default");
+    assert!(
+        default.starts_with("Canary") || default.starts_with("Linear"),
+        "the default deployment is gradual, not {default}"
+    );
+
+    let functions = functions(&template);
+    let ids: BTreeSet<&str> = functions.iter().map(|f| f.id.as_str()).collect();
+    for f in &functions {
+        assert!(
+            get(f.properties, &["AutoPublishAlias"]).is_none()
+                && get(f.properties, &["DeploymentPreference", "Type"]).is_none()
+                && get(f.properties, &["DeploymentPreference", "Enabled"]).is_none(),
+            "{} overrides the global alias or deployment preference",
+            f.id
+        );
+        let alarms: Vec<&str> = items(get(f.properties, &["DeploymentPreference", "Alarms"]))
+            .into_iter()
+            .map(|a| ref_of(a).expect("!Ref <alarm>"))
+            .collect();
+        for (suffix, metric) in [("ErrorsAlarm", "Errors"), ("ThrottlesAlarm", "Throttles")] {
+            let id = format!("{}{suffix}", f.base);
+            assert!(
+                alarms.contains(&id.as_str()),
+                "{}: no {id} in its DeploymentPreference",
+                f.id
+            );
+            let alarm = get(resource(&template, &id), &["Properties"]).expect("Properties");
+            assert_eq!(str_at(alarm, &["Namespace"]), Some("AWS/Lambda"), "{id}");
+            assert_eq!(str_at(alarm, &["MetricName"]), Some(metric), "{id}");
+            let dimensions: BTreeMap<&str, &Value> = items(get(alarm, &["Dimensions"]))
+                .into_iter()
+                .map(|d| {
+                    (
+                        str_at(d, &["Name"]).expect("Name"),
+                        get(d, &["Value"]).expect("Value"),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                dimensions.get("FunctionName").and_then(|v| ref_of(v)),
+                Some(f.id.as_str()),
+                "{id}"
+            );
+            assert_eq!(
+                dimensions.get("Resource").and_then(|v| sub_text(v)),
+                Some(format!("${{{}}}:live", f.id).as_str()),
+                "{id} watches the alias"
+            );
+        }
+    }
+
+    // Every hand-written invocation path names an alias: the authorizer, the WebSocket
+    // integrations and their permissions. (SAM points Api and SQS events at the alias itself.)
+    let alias_of = |v: &Value| -> Option<String> {
+        ref_of(v)
+            .and_then(|r| r.strip_suffix(".Alias"))
+            .filter(|id| ids.contains(id))
+            .map(String::from)
+    };
+    let authorizer = get(
+        resource(&template, "FestaApi"),
+        &[
+            "Properties",
+            "Auth",
+            "Authorizers",
+            "TokenAuthorizer",
+            "FunctionArn",
+        ],
+    )
+    .expect("TokenAuthorizer.FunctionArn");
+    assert_eq!(alias_of(authorizer).as_deref(), Some("AuthorizerFunction"));
+    let permissions = of_type(&template, "AWS::Lambda::Permission");
+    assert!(!permissions.is_empty());
+    for (id, permission) in permissions {
+        let target = get(permission, &["Properties", "FunctionName"]).expect("FunctionName");
+        assert!(
+            alias_of(target).is_some(),
+            "{id} grants on a function, not its alias"
+        );
+    }
+    let integrations = of_type(&template, "AWS::ApiGatewayV2::Integration");
+    assert!(integrations.len() >= 7);
+    for (id, integration) in integrations {
+        let uri = get(integration, &["Properties", "IntegrationUri"]).expect("IntegrationUri");
+        let variables = match intrinsic(uri) {
+            Some((name, Value::Sequence(s))) if name == "Sub" && s.len() == 2 => &s[1],
+            _ => panic!("{id}: IntegrationUri is !Sub [text, {{Alias: !Ref <Fn>.Alias}}]"),
+        };
+        assert!(
+            sub_text(uri).is_some_and(|t| t.contains("/functions/${Alias}/invocations")),
+            "{id}"
+        );
+        assert!(
+            get(variables, &["Alias"]).and_then(alias_of).is_some(),
+            "{id} invokes a function, not its alias"
+        );
+    }
+    // And no unqualified function ARN anywhere.
+    let mut all = Vec::new();
+    walk(get(&template, &["Resources"]).expect("Resources"), &mut all);
+    for value in all {
+        if let Some((id, attribute)) = get_att(value) {
+            assert!(
+                !(ids.contains(id.as_str()) && attribute == "Arn"),
+                "{id}.Arn names $LATEST, not the alias"
+            );
+        }
+        if let Some(text) = sub_text(value).filter(|_| intrinsic(value).is_some()) {
+            for id in &ids {
+                assert!(
+                    !text.contains(&format!("${{{id}.Arn}}")),
+                    "{id}.Arn in a !Sub"
+                );
+            }
+        }
+    }
+}
+
+/// JSON logs at INFO (system WARN) into a log group per function with the stack's retention.
+#[test]
+fn every_function_logs_json_into_its_own_group_with_retention() {
+    let template = template();
+    let logging = get(globals(&template), &["LoggingConfig"]).expect("Globals LoggingConfig");
+    assert_eq!(str_at(logging, &["LogFormat"]), Some("JSON"));
+    assert_eq!(str_at(logging, &["ApplicationLogLevel"]), Some("INFO"));
+    assert_eq!(str_at(logging, &["SystemLogLevel"]), Some("WARN"));
+    let mut names = BTreeSet::new();
+    for f in functions(&template) {
+        let group = get(f.properties, &["LoggingConfig", "LogGroup"])
+            .and_then(ref_of)
+            .unwrap_or_else(|| panic!("{}: LoggingConfig.LogGroup is not !Ref <group>", f.id));
+        assert_eq!(group, format!("{}LogGroup", f.base), "{}", f.id);
+        let group = resource(&template, group);
+        assert_eq!(str_at(group, &["Type"]), Some("AWS::Logs::LogGroup"));
+        assert_eq!(
+            get(group, &["Properties", "RetentionInDays"]).and_then(ref_of),
+            Some("LogRetentionDays"),
+            "{}",
+            f.id
+        );
+        let name = get(group, &["Properties", "LogGroupName"])
+            .and_then(sub_text)
+            .expect("LogGroupName");
+        assert!(
+            name.ends_with(&format!("/{}", f.binary)),
+            "{name} names {}",
+            f.binary
+        );
+        assert!(names.insert(name.to_string()), "{name} twice");
+    }
+}
+
+/// shared/API.md, Conventions: CORS for the configured origins on every REST path, the
+/// preflight without the authorizer, and the gateway's own errors too.
+#[test]
+fn every_rest_path_answers_cors_preflights_without_the_authorizer() {
+    let template = template();
+    let parameter = mapping(&template, &["Parameters", "CorsAllowedOrigins"]);
+    assert_eq!(
+        parameter.get("Type").and_then(Value::as_str),
+        Some("String")
+    );
+    assert_eq!(
+        get(
+            globals(&template),
+            &["Environment", "Variables", "CORS_ALLOWED_ORIGINS"]
+        )
+        .and_then(ref_of),
+        Some("CorsAllowedOrigins")
+    );
+
+    let api = get(resource(&template, "FestaApi"), &["Properties"]).expect("Properties");
+    assert_eq!(
+        get(api, &["MergeDefinitions"]).and_then(Value::as_bool),
+        Some(true)
+    );
+    assert_eq!(
+        get(api, &["Auth", "AddDefaultAuthorizerToCorsPreflight"]).and_then(Value::as_bool),
+        Some(false)
+    );
+    let paths = mapping(api, &["DefinitionBody", "paths"]);
+    let mut routes = api_routes(&template);
+    routes
+        .entry("/health".into())
+        .or_default()
+        .insert("GET".into());
+    assert!(routes.contains_key("/openapi.json"));
+    for (path, methods) in &routes {
+        let options = paths
+            .get(path.as_str())
+            .and_then(|p| p.get("options"))
+            .unwrap_or_else(|| panic!("{path}: no OPTIONS preflight in FestaApi's DefinitionBody"));
+        assert_eq!(
+            get(options, &["security"]),
+            Some(&serde_yaml_ng::from_str::<Value>("[{NONE: []}]").unwrap()),
+            "{path}: the preflight must not use the authorizer"
+        );
+        let integration = get(options, &["x-amazon-apigateway-integration"]).expect("integration");
+        assert_eq!(str_at(integration, &["type"]), Some("mock"), "{path}");
+        let response = get(integration, &["responses", "default"]).expect("default response");
+        assert_eq!(str_at(response, &["statusCode"]), Some("204"), "{path}");
+        assert!(get(options, &["responses", "204"]).is_some(), "{path}");
+        let header = |name: &str| {
+            str_at(
+                response,
+                &[
+                    "responseParameters",
+                    &format!("method.response.header.{name}"),
+                ],
+            )
+            .unwrap_or_else(|| panic!("{path}: no {name}"))
+            .trim_matches('\'')
+            .to_string()
+        };
+        let allowed_methods: BTreeSet<String> = header("Access-Control-Allow-Methods")
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .collect();
+        for method in methods
+            .iter()
+            .chain(std::iter::once(&"OPTIONS".to_string()))
+        {
+            assert!(
+                allowed_methods.contains(method),
+                "{path}: {method} not allowed"
+            );
+        }
+        let allowed_headers: BTreeSet<String> = header("Access-Control-Allow-Headers")
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        let expected: BTreeSet<String> = ALLOWED_HEADERS
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        assert_eq!(allowed_headers, expected, "{path}");
+        assert!(
+            header("Access-Control-Max-Age").parse::<u32>().is_ok(),
+            "{path}"
+        );
+        assert_eq!(header("Vary"), "Origin", "{path}");
+        // The origin: echoed only when it is one of the parameter's list, never '*'.
+        assert!(
+            str_at(
+                response,
+                &[
+                    "responseParameters",
+                    "method.response.header.Access-Control-Allow-Origin"
+                ]
+            )
+            .is_none(),
+            "{path}: a fixed Access-Control-Allow-Origin"
+        );
+        let vtl =
+            get(response, &["responseTemplates", "application/json"]).expect("responseTemplates");
+        assert!(
+            matches!(intrinsic(vtl), Some((name, _)) if name == "Sub"),
+            "{path}"
+        );
+        let vtl = sub_text(vtl).expect("text");
+        for needle in [
+            "\"${CorsAllowedOrigins}\".split(\",\")",
+            "$allowed == $origin",
+            "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)",
+        ] {
+            assert!(
+                vtl.contains(needle),
+                "{path}: the origin check lacks {needle}"
+            );
+        }
+    }
+    // No preflight left for a route that is gone.
+    for path in paths.keys().filter_map(Value::as_str) {
+        assert!(
+            routes.contains_key(path),
+            "DefinitionBody has {path}, which no route serves"
+        );
+    }
+    // /health (a mock) answers with the same origin check.
+    let health = get(
+        paths.get("/health").expect("/health"),
+        &[
+            "get",
+            "x-amazon-apigateway-integration",
+            "responses",
+            "default",
+        ],
+    )
+    .expect("/health integration response");
+    let body = get(health, &["responseTemplates", "application/json"])
+        .and_then(sub_text)
+        .expect("body");
+    assert!(
+        body.contains("responseOverride.header.Access-Control-Allow-Origin")
+            && body.ends_with("{\"status\":\"ok\"}\n")
+    );
+
+    // API Gateway's own errors carry CORS headers (echoing the origin: see the template).
+    let responses = mapping(api, &["GatewayResponses"]);
+    for kind in [
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "THROTTLED",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    ] {
+        assert!(responses.contains_key(kind), "no {kind} gateway response");
+    }
+    for (kind, response) in responses {
+        let headers = get(response, &["ResponseParameters", "Headers"]).expect("Headers");
+        assert_eq!(
+            str_at(headers, &["Access-Control-Allow-Origin"]),
+            Some("method.request.header.Origin"),
+            "{kind:?}"
+        );
+        assert_eq!(str_at(headers, &["Vary"]), Some("'Origin'"), "{kind:?}");
+        assert!(
+            get(headers, &["Access-Control-Allow-Credentials"]).is_none(),
+            "{kind:?}"
+        );
+    }
+}
+
+/// `GET /openapi.json`: its own public function, no AWS permissions, not in the VPC.
+#[test]
+fn the_openapi_document_is_a_public_function_with_no_permissions() {
+    let template = template();
+    let functions = functions(&template);
+    let f = functions
+        .iter()
+        .find(|f| f.id == "OpenApiFunction")
+        .expect("OpenApiFunction");
+    assert_eq!(f.binary, "openapi");
+    assert_eq!(f.code_uri, "./functions/openapi");
+    let events = f.events("Api");
+    assert_eq!(events.len(), 1);
+    assert_eq!(str_at(events[0], &["Path"]), Some("/openapi.json"));
+    assert_eq!(str_at(events[0], &["Method"]), Some("get"));
+    assert_eq!(str_at(events[0], &["Auth", "Authorizer"]), Some("NONE"));
+    assert!(
+        get(f.properties, &["Policies"]).is_none(),
+        "no AWS permissions"
+    );
+    assert!(
+        get(f.properties, &["VpcConfig"]).is_none(),
+        "not in the VPC"
+    );
+}
+
+/// Access logs (JSON, retention) and throttling on both API stages, as stack parameters.
+#[test]
+fn both_api_stages_log_json_and_throttle() {
+    let template = template();
+    let log_group = |value: &Value| {
+        let (id, attribute) = get_att(value).expect("!GetAtt <group>.Arn");
+        assert_eq!(attribute, "Arn");
+        let group = resource(&template, &id);
+        assert_eq!(str_at(group, &["Type"]), Some("AWS::Logs::LogGroup"));
+        assert_eq!(
+            get(group, &["Properties", "RetentionInDays"]).and_then(ref_of),
+            Some("LogRetentionDays")
+        );
+    };
+    // A format is JSON once API Gateway fills its variables in.
+    let json_format = |format: &str| {
+        let filled = format.replace("$context.error.messageString", "\"message\"");
+        let filled: String = filled
+            .split('"')
+            .map(|part| {
+                if part.starts_with("$context.") {
+                    "value"
+                } else {
+                    part
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\"");
+        let parsed: serde_json::Value = serde_json::from_str(&filled)
+            .unwrap_or_else(|e| panic!("access log format is not JSON ({e}): {format}"));
+        assert!(parsed.get("requestId").is_some(), "{format}");
+        assert!(
+            !format.contains("$context.path"),
+            "log the template path, not the user's"
+        );
+    };
+
+    let api = get(resource(&template, "FestaApi"), &["Properties"]).expect("Properties");
+    log_group(get(api, &["AccessLogSetting", "DestinationArn"]).expect("DestinationArn"));
+    json_format(str_at(api, &["AccessLogSetting", "Format"]).expect("Format"));
+    let settings = items(get(api, &["MethodSettings"]));
+    let all = settings
+        .iter()
+        .find(|s| {
+            str_at(s, &["ResourcePath"]) == Some("/*") && str_at(s, &["HttpMethod"]) == Some("*")
+        })
+        .expect("MethodSettings for /* *");
+    assert_eq!(
+        get(all, &["ThrottlingRateLimit"]).and_then(ref_of),
+        Some("ApiThrottlingRateLimit")
+    );
+    assert_eq!(
+        get(all, &["ThrottlingBurstLimit"]).and_then(ref_of),
+        Some("ApiThrottlingBurstLimit")
+    );
+
+    let stage = get(resource(&template, "ChatStage"), &["Properties"]).expect("Properties");
+    log_group(get(stage, &["AccessLogSettings", "DestinationArn"]).expect("DestinationArn"));
+    json_format(str_at(stage, &["AccessLogSettings", "Format"]).expect("Format"));
+    assert_eq!(
+        get(stage, &["DefaultRouteSettings", "ThrottlingRateLimit"]).and_then(ref_of),
+        Some("ChatThrottlingRateLimit")
+    );
+    assert_eq!(
+        get(stage, &["DefaultRouteSettings", "ThrottlingBurstLimit"]).and_then(ref_of),
+        Some("ChatThrottlingBurstLimit")
+    );
+    // Access logging needs the account's CloudWatch role first.
+    for id in ["FestaApi", "ChatStage"] {
+        let depends: Vec<&str> = items(get(resource(&template, id), &["DependsOn"]))
+            .into_iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            depends.contains(&"ApiGatewayAccount"),
+            "{id} must wait for ApiGatewayAccount"
+        );
+    }
+}
+
+/// Alarms to the alarm topic on every dead-letter queue, REST 5xx, WebSocket errors and the
+/// admitter's lag.
+#[test]
+fn operations_alarms_notify_the_alarm_topic() {
+    let template = template();
+    assert_eq!(
+        str_at(resource(&template, "AlarmTopic"), &["Type"]),
+        Some("AWS::SNS::Topic")
+    );
+    let subscription = resource(&template, "AlarmEmailSubscription");
+    assert_eq!(str_at(subscription, &["Condition"]), Some("HasAlarmEmail"));
+    assert_eq!(
+        get(subscription, &["Properties", "Endpoint"]).and_then(ref_of),
+        Some("AlarmEmail")
+    );
+
+    let alarms: Vec<(&str, &Value)> = of_type(&template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(id, a)| (id, get(a, &["Properties"]).expect("Properties")))
+        .collect();
+    let notifying = |metric: &str, dimension: &str, matches: &dyn Fn(&Value) -> bool| -> usize {
+        alarms
+            .iter()
+            .filter(|(_, a)| str_at(a, &["MetricName"]) == Some(metric))
+            .filter(|(_, a)| {
+                items(get(a, &["Dimensions"])).into_iter().any(|d| {
+                    str_at(d, &["Name"]) == Some(dimension)
+                        && get(d, &["Value"]).is_some_and(matches)
+                })
+            })
+            .inspect(|(id, a)| {
+                let actions: Vec<Option<&str>> = items(get(a, &["AlarmActions"]))
+                    .into_iter()
+                    .map(ref_of)
+                    .collect();
+                assert_eq!(
+                    actions,
+                    vec![Some("AlarmTopic")],
+                    "{id} must notify AlarmTopic"
+                );
+            })
+            .count()
+    };
+
+    // Every queue some queue or subscription dead-letters into.
+    let mut dead_letter_queues = BTreeSet::new();
+    for value in {
+        let mut all = Vec::new();
+        walk(get(&template, &["Resources"]).expect("Resources"), &mut all);
+        all
+    } {
+        if let Some(target) = get(value, &["deadLetterTargetArn"]).and_then(get_att) {
+            dead_letter_queues.insert(target.0);
+        }
+    }
+    assert!(dead_letter_queues.len() >= 3, "{dead_letter_queues:?}");
+    for queue in &dead_letter_queues {
+        let is_queue = |v: &Value| get_att(v) == Some((queue.clone(), "QueueName".into()));
+        assert_eq!(
+            notifying("ApproximateNumberOfMessagesVisible", "QueueName", &is_queue),
+            1,
+            "no depth alarm on dead-letter queue {queue}"
+        );
+    }
+
+    let admitter = functions(&template)
+        .into_iter()
+        .find(|f| f.binary == "queue-admitter")
+        .expect("queue-admitter");
+    let admit_queue = admitter
+        .trigger_queues()
+        .into_iter()
+        .next()
+        .expect("its queue");
+    let is_admit_queue = |v: &Value| get_att(v) == Some((admit_queue.clone(), "QueueName".into()));
+    assert_eq!(
+        notifying(
+            "ApproximateAgeOfOldestMessage",
+            "QueueName",
+            &is_admit_queue
+        ),
+        1,
+        "no alarm on the admitter falling behind"
+    );
+    assert_eq!(
+        notifying("5XXError", "ApiName", &|v: &Value| ref_of(v)
+            == Some("AWS::StackName")),
+        1,
+        "no REST API 5xx alarm (the API's name is its title, the stack name)"
+    );
+    assert_eq!(
+        notifying("ExecutionError", "ApiId", &|v: &Value| ref_of(v)
+            == Some("ChatApi")),
+        1,
+        "no WebSocket API error alarm"
+    );
+    let title = get(
+        resource(&template, "FestaApi"),
+        &["Properties", "DefinitionBody", "info", "title"],
+    )
+    .and_then(ref_of);
+    assert_eq!(title, Some("AWS::StackName"));
+}
+
+#[test]
+fn tables_with_user_data_cannot_be_deleted() {
+    let template = template();
+    for table in PROTECTED_TABLES {
+        let table_resource = resource(&template, table);
+        assert_eq!(
+            get(table_resource, &["Properties", "DeletionProtectionEnabled"])
+                .and_then(Value::as_bool),
+            Some(true),
+            "{table}"
+        );
+        assert_eq!(
+            str_at(table_resource, &["DeletionPolicy"]),
+            Some("Retain"),
+            "{table}"
+        );
+    }
+    for table in UNPROTECTED_TABLES {
+        assert_ne!(
+            get(
+                resource(&template, table),
+                &["Properties", "DeletionProtectionEnabled"]
+            )
+            .and_then(Value::as_bool),
+            Some(true),
+            "{table} holds only live connections"
+        );
+    }
+    let tables: BTreeSet<&str> = of_type(&template, "AWS::DynamoDB::Table")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let listed: BTreeSet<&str> = PROTECTED_TABLES
+        .iter()
+        .chain(UNPROTECTED_TABLES)
+        .copied()
+        .collect();
+    assert_eq!(tables, listed, "a new table must be classified here");
+}
+
+/// The JWT key lives in Secrets Manager: generated there, its ARN given to the four functions
+/// that sign or check tokens, each allowed to read that one secret, and ws-connect (in the VPC,
+/// no NAT) reaching it through an interface endpoint that admits only that read.
+#[test]
+fn the_jwt_key_is_a_generated_secret_only_its_readers_may_read() {
+    let template = template();
+    assert!(
+        get(&template, &["Parameters", "JwtSecret"]).is_none(),
+        "the key is no longer a parameter"
+    );
+    let secret = resource(&template, "JwtSecret");
+    assert_eq!(
+        str_at(secret, &["Type"]),
+        Some("AWS::SecretsManager::Secret")
+    );
+    let generate =
+        get(secret, &["Properties", "GenerateSecretString"]).expect("GenerateSecretString");
+    assert_eq!(
+        get(generate, &["PasswordLength"]).and_then(Value::as_u64),
+        Some(64)
+    );
+    assert_eq!(
+        get(generate, &["ExcludePunctuation"]).and_then(Value::as_bool),
+        Some(true)
+    );
+    assert!(get(secret, &["Properties", "SecretString"]).is_none());
+    assert!(!global_variables(&template).contains("JWT_SECRET"));
+
+    let functions = functions(&template);
+    for f in &functions {
+        let variables = f.variables();
+        assert!(
+            !variables.contains("JWT_SECRET"),
+            "{}: JWT_SECRET is for local runs only",
+            f.binary
+        );
+        let reader = JWT_READERS.contains(&f.binary.as_str());
+        let arn = get(
+            f.properties,
+            &["Environment", "Variables", "JWT_SECRET_ARN"],
+        )
+        .and_then(ref_of);
+        let may_read = f
+            .resources_allowed("secretsmanager:GetSecretValue")
+            .contains("JwtSecret");
+        assert_eq!(
+            arn == Some("JwtSecret"),
+            reader,
+            "{}: JWT_SECRET_ARN",
+            f.binary
+        );
+        assert_eq!(
+            may_read, reader,
+            "{}: GetSecretValue on JwtSecret",
+            f.binary
+        );
+        if reader {
+            assert_eq!(
+                f.resources_allowed("secretsmanager:GetSecretValue"),
+                BTreeSet::from(["JwtSecret".to_string()]),
+                "{} may read only the JWT key",
+                f.binary
+            );
+        }
+        // In the VPC (no NAT from the private subnets): through the endpoint.
+        if reader && get(f.properties, &["VpcConfig"]).is_some() {
+            let endpoint = get(
+                resource(&template, "SecretsManagerEndpoint"),
+                &["Properties"],
+            )
+            .expect("Properties");
+            assert!(
+                sub_text(get(endpoint, &["ServiceName"]).expect("ServiceName"))
+                    .is_some_and(|s| s.ends_with(".secretsmanager"))
+            );
+            let subnets = |v: &Value| -> BTreeSet<String> {
+                items(Some(v))
+                    .into_iter()
+                    .filter_map(ref_of)
+                    .map(String::from)
+                    .collect()
+            };
+            assert_eq!(
+                subnets(get(endpoint, &["SubnetIds"]).expect("SubnetIds")),
+                subnets(get(f.properties, &["VpcConfig", "SubnetIds"]).expect("SubnetIds")),
+                "{}'s subnets reach the endpoint",
+                f.binary
+            );
+            let statements = items(get(endpoint, &["PolicyDocument", "Statement"]));
+            assert_eq!(statements.len(), 1);
+            assert_eq!(
+                str_at(statements[0], &["Action"]),
+                Some("secretsmanager:GetSecretValue")
+            );
+            assert_eq!(
+                get(statements[0], &["Resource"]).and_then(ref_of),
+                Some("JwtSecret")
+            );
+        }
+    }
+}
+
+/// Redis holds authoritative state: two nodes in two AZs with failover, nothing evicted.
+#[test]
+fn redis_fails_over_and_never_evicts() {
+    let template = template();
+    let group = get(resource(&template, "ReplicationGroup"), &["Properties"]).expect("Properties");
+    assert!(get(group, &["NumCacheClusters"]).and_then(Value::as_u64) >= Some(2));
+    assert_eq!(
+        get(group, &["AutomaticFailoverEnabled"]).and_then(Value::as_bool),
+        Some(true)
+    );
+    assert_eq!(
+        get(group, &["MultiAZEnabled"]).and_then(Value::as_bool),
+        Some(true)
+    );
+    let parameters = get(group, &["CacheParameterGroupName"])
+        .and_then(ref_of)
+        .expect("!Ref group");
+    let parameters = resource(&template, parameters);
+    assert_eq!(
+        str_at(parameters, &["Type"]),
+        Some("AWS::ElastiCache::ParameterGroup")
+    );
+    assert_eq!(
+        str_at(
+            parameters,
+            &["Properties", "Properties", "maxmemory-policy"]
+        ),
+        Some("noeviction")
+    );
+}
+
+/// samconfig.toml: separate dev and prod stacks, each building in source and deploying only
+/// parameters the template has; no secret.
+#[test]
+fn samconfig_has_dev_and_prod_without_secrets() {
+    let template = template();
+    let parameters = mapping(&template, &["Parameters"]);
+    let config = repo_file("samconfig.toml");
+    let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut current = String::new();
+    for line in config.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = name.to_string();
+        } else if let Some((key, value)) = line.split_once(" = ").filter(|_| !line.starts_with('#'))
+        {
+            sections
+                .entry(current.clone())
+                .or_default()
+                .insert(key.to_string(), value.trim_matches('"').to_string());
+        }
+    }
+    let mut stacks = BTreeSet::new();
+    for env in ["default", "dev", "prod"] {
+        let build = &sections[&format!("{env}.build.parameters")];
+        assert_eq!(
+            build.get("build_in_source").map(String::as_str),
+            Some("true"),
+            "{env}"
+        );
+        stacks.insert(sections[&format!("{env}.global.parameters")]["stack_name"].clone());
+    }
+    assert_eq!(
+        stacks.len(),
+        3,
+        "dev, prod and default are different stacks"
+    );
+    for env in ["dev", "prod"] {
+        let deploy = &sections[&format!("{env}.deploy.parameters")];
+        let overrides = deploy
+            .get("parameter_overrides")
+            .expect("parameter_overrides");
+        for pair in overrides.split_whitespace() {
+            let (key, _) = pair.split_once('=').expect("Key=Value");
+            assert!(
+                parameters.contains_key(key),
+                "{env}: {key} is no template parameter"
+            );
+        }
+        let deployment = overrides
+            .split_whitespace()
+            .find_map(|p| p.strip_prefix("DeploymentType="))
+            .expect("DeploymentType");
+        if env == "prod" {
+            assert_ne!(deployment, "AllAtOnce", "prod deploys gradually");
+        }
+    }
+    let settings: String = config
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_ascii_lowercase();
+    for word in ["secret=", "password", "jwtsecret", "token"] {
+        assert!(!settings.contains(word), "samconfig.toml holds {word}");
+    }
+}
+
+/// docs/deployment-contract.md says what the template does: every binary and every variable
+/// the template sets appear there.
+#[test]
+fn the_deployment_contract_names_every_binary_and_variable() {
+    let template = template();
+    let doc = repo_file("docs/deployment-contract.md");
+    let mut variables = global_variables(&template);
+    for f in functions(&template) {
+        assert!(
+            doc.contains(&format!("| `{}` |", f.binary)),
+            "the contract lacks binary {}",
+            f.binary
+        );
+        variables.extend(f.variables());
+    }
+    let section = doc
+        .split("## Environment variables")
+        .nth(1)
+        .expect("an Environment variables section");
+    for variable in variables {
+        assert!(
+            section.contains(&format!("`{variable}`")),
+            "the contract lacks variable {variable}"
+        );
     }
 }
