@@ -1,15 +1,14 @@
 # Lambda packages for `sam build` (every function in template.yaml has `BuildMethod: makefile`,
 # `ProjectRootDirectory: .`, so SAM runs `make build-<LogicalId>` with ARTIFACTS_DIR set).
 #
-# Each function's target builds its crate with cargo-lambda, in release, for arm64, into the
-# one shared target/ directory, then copies that function's `bootstrap` into ARTIFACTS_DIR.
-# A crate is built in one cargo invocation (all of its binaries at once); the other functions
-# of that crate find it fresh (cargo holds a lock on target/ while it builds, so SAM's parallel
-# builds wait for each other instead of compiling twice). One invocation per crate, not one for
-# the whole workspace: cargo unifies the features of every package it builds together, so a
-# single workspace build would link every adapter (Redis, SES, SQS, FCM, ...) into every
-# Lambda; built per crate, each binary gets exactly the features its crate asks for, as with
-# `cargo lambda build -p <crate>`.
+# Every function's target runs ONE cargo-lambda build of the whole workspace (every Lambda
+# binary, release, arm64) into the one shared target/ directory, then copies that function's
+# `bootstrap` into ARTIFACTS_DIR. The first target does the work; cargo holds a lock on
+# target/ while it builds, so SAM's parallel targets wait for it and then find everything
+# fresh. The shared crate and the SDKs are compiled once, and each binary still gets its own
+# LTO link. Building the crates together unifies their features, which costs no bytes: a
+# binary links only what its `main` reaches (each main builds just its route's clients, see
+# festa::wiring::LambdaEnv), not every adapter a feature compiles.
 #
 #   sam build                                       # arm64, as deployed (samconfig.toml)
 #   sam build AuthorizerFunction                    # one function (and its crate)
@@ -34,10 +33,11 @@ help:
 	@echo "sam build runs the build-<LogicalId> targets (LAMBDA_ARCH=$(LAMBDA_ARCH)):"
 	@grep -o '^build-[A-Za-z]*' $(ROOT)/Makefile | sed 's/^/  /'
 
-# crate-<dir>: every binary of functions/<dir> (package festa-<dir>).
-crate-%:
+# Every Lambda binary of the workspace; the local platform and the test kit are not Lambdas.
+.PHONY: lambdas
+lambdas:
 	cd $(ROOT) && $(CARGO_LAMBDA) build $(CARGO_LAMBDA_FLAGS) $(LAMBDA_ARCH) \
-		--package festa-$* --lambda-dir $(LAMBDA_DIR)
+		--workspace --exclude festa-local --lambda-dir $(LAMBDA_DIR)
 
 # $(call install,<binary>): the built bootstrap into SAM's artifacts directory.
 define install
@@ -46,42 +46,42 @@ define install
 	cp $(LAMBDA_DIR)/$(1)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
 endef
 
-# One line per function: build-<LogicalId>: crate-<crate directory>, then its binary
+# One line per function: build-<LogicalId>: the workspace build, then its binary
 # (Metadata.BuildProperties.Binary in template.yaml; functions/local/tests/deployment.rs
 # checks that the two agree).
-build-AuthorizerFunction: crate-auth ; $(call install,authorizer)
-build-SignupFunction: crate-auth ; $(call install,signup)
-build-ConfirmSignupFunction: crate-auth ; $(call install,confirm-signup)
-build-LoginFunction: crate-auth ; $(call install,login)
-build-SignoutFunction: crate-auth ; $(call install,signout)
-build-VerifyTokenFunction: crate-auth ; $(call install,verify-token)
-build-RefreshTokenFunction: crate-auth ; $(call install,refresh-token)
-build-OpenApiFunction: crate-openapi ; $(call install,openapi)
-build-CreateFestivalFunction: crate-festivals ; $(call install,create-festival)
-build-ListFestivalsFunction: crate-festivals ; $(call install,list-festivals)
-build-GetFestivalFunction: crate-festivals ; $(call install,get-festival)
-build-SearchFestivalsFunction: crate-festivals ; $(call install,search-festivals)
-build-JoinQueueFunction: crate-queue ; $(call install,join-queue)
-build-GetQueueRankFunction: crate-queue ; $(call install,get-queue-rank)
-build-GetQueueAllowedFunction: crate-queue ; $(call install,get-queue-allowed)
-build-LeaveQueueFunction: crate-queue ; $(call install,leave-queue)
-build-LeaveAdmissionFunction: crate-queue ; $(call install,leave-admission)
-build-QueueAdmitterFunction: crate-queue ; $(call install,queue-admitter)
-build-CreateReservationFunction: crate-reservations ; $(call install,create-reservation)
-build-ListReservationsFunction: crate-reservations ; $(call install,list-reservations)
-build-CancelReservationFunction: crate-reservations ; $(call install,cancel-reservation)
-build-ActivateNotificationFunction: crate-notifications ; $(call install,activate-notification)
-build-DeactivateNotificationFunction: crate-notifications ; $(call install,deactivate-notification)
-build-ReminderPlannerFunction: crate-notifications ; $(call install,reminder-planner)
-build-PushSenderFunction: crate-notifications ; $(call install,push-sender)
-build-JoinChatRoomFunction: crate-chat ; $(call install,join-chat-room)
-build-EnterChatRoomFunction: crate-chat ; $(call install,enter-chat-room)
-build-ListChatRoomsFunction: crate-chat ; $(call install,list-chat-rooms)
-build-LeaveChatRoomFunction: crate-chat ; $(call install,leave-chat-room)
-build-WsConnectFunction: crate-chat ; $(call install,ws-connect)
-build-WsDisconnectFunction: crate-chat ; $(call install,ws-disconnect)
-build-WsSendMessageFunction: crate-chat ; $(call install,ws-send-message)
-build-WsEnterRoomFunction: crate-chat ; $(call install,ws-enter-room)
-build-WsLeaveRoomFunction: crate-chat ; $(call install,ws-leave-room)
-build-WsMarkReadFunction: crate-chat ; $(call install,ws-mark-read)
-build-WsDefaultFunction: crate-chat ; $(call install,ws-default)
+build-AuthorizerFunction: lambdas ; $(call install,authorizer)
+build-SignupFunction: lambdas ; $(call install,signup)
+build-ConfirmSignupFunction: lambdas ; $(call install,confirm-signup)
+build-LoginFunction: lambdas ; $(call install,login)
+build-SignoutFunction: lambdas ; $(call install,signout)
+build-VerifyTokenFunction: lambdas ; $(call install,verify-token)
+build-RefreshTokenFunction: lambdas ; $(call install,refresh-token)
+build-OpenApiFunction: lambdas ; $(call install,openapi)
+build-CreateFestivalFunction: lambdas ; $(call install,create-festival)
+build-ListFestivalsFunction: lambdas ; $(call install,list-festivals)
+build-GetFestivalFunction: lambdas ; $(call install,get-festival)
+build-SearchFestivalsFunction: lambdas ; $(call install,search-festivals)
+build-JoinQueueFunction: lambdas ; $(call install,join-queue)
+build-GetQueueRankFunction: lambdas ; $(call install,get-queue-rank)
+build-GetQueueAllowedFunction: lambdas ; $(call install,get-queue-allowed)
+build-LeaveQueueFunction: lambdas ; $(call install,leave-queue)
+build-LeaveAdmissionFunction: lambdas ; $(call install,leave-admission)
+build-QueueAdmitterFunction: lambdas ; $(call install,queue-admitter)
+build-CreateReservationFunction: lambdas ; $(call install,create-reservation)
+build-ListReservationsFunction: lambdas ; $(call install,list-reservations)
+build-CancelReservationFunction: lambdas ; $(call install,cancel-reservation)
+build-ActivateNotificationFunction: lambdas ; $(call install,activate-notification)
+build-DeactivateNotificationFunction: lambdas ; $(call install,deactivate-notification)
+build-ReminderPlannerFunction: lambdas ; $(call install,reminder-planner)
+build-PushSenderFunction: lambdas ; $(call install,push-sender)
+build-JoinChatRoomFunction: lambdas ; $(call install,join-chat-room)
+build-EnterChatRoomFunction: lambdas ; $(call install,enter-chat-room)
+build-ListChatRoomsFunction: lambdas ; $(call install,list-chat-rooms)
+build-LeaveChatRoomFunction: lambdas ; $(call install,leave-chat-room)
+build-WsConnectFunction: lambdas ; $(call install,ws-connect)
+build-WsDisconnectFunction: lambdas ; $(call install,ws-disconnect)
+build-WsSendMessageFunction: lambdas ; $(call install,ws-send-message)
+build-WsEnterRoomFunction: lambdas ; $(call install,ws-enter-room)
+build-WsLeaveRoomFunction: lambdas ; $(call install,ws-leave-room)
+build-WsMarkReadFunction: lambdas ; $(call install,ws-mark-read)
+build-WsDefaultFunction: lambdas ; $(call install,ws-default)
