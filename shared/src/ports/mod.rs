@@ -17,7 +17,7 @@ mod sessions;
 mod waiting_room;
 
 pub use accounts::AccountStore;
-pub use cache::Cache;
+pub use cache::{Cache, CacheBudget};
 pub use chat::{
     Appended, ChatStore, ConnectionPusher, ConnectionStore, MessageDraft, Push, Recipient,
     RoomPresence,
