@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml_ng::{Mapping, Value};
 
-/// What each area's state requires at cold start (see each crate's `state.rs`).
+/// What every function of an area is given: what its binaries read at cold start (each reads
+/// only what its route uses; see each crate's `src/bin` and `state.rs`). The runtime-loop tests
+/// prove that every binary starts with exactly what the template gives it.
 const REQUIRED: &[(&str, &[&str])] = &[
     ("./functions/auth", &["RECORDS_TABLE"]),
     ("./functions/festivals", &["RECORDS_TABLE", "SEARCH_TABLE"]),
