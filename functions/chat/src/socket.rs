@@ -13,34 +13,33 @@ use festa::{AppError, AppResult};
 /// Runs `$connect` as this Lambda until the runtime stops it: checks the token, opens the
 /// connection.
 pub async fn serve_connect(state: ChatState) -> Result<(), lambda_runtime::Error> {
-    let state = &state;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-            Ok::<_, lambda_runtime::Error>(answer_for(connect(state, &event.payload).await))
-        },
-    ))
-    .await
+    serve(state, connect).await
 }
 
 /// Runs `$disconnect` as this Lambda until the runtime stops it.
 pub async fn serve_disconnect(state: ChatState) -> Result<(), lambda_runtime::Error> {
-    let state = &state;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-            Ok::<_, lambda_runtime::Error>(answer_for(disconnect(state, &event.payload).await))
-        },
-    ))
-    .await
+    serve(state, disconnect).await
 }
 
 /// Runs a frame route (`sendMessage`, `enterRoom`, `leaveRoom`, `markRead`, `$default`) as
-/// this Lambda until the runtime stops it. Each binary links only its own kind of route: a
-/// frame route has no token checking, `$connect` no frame handling.
+/// this Lambda until the runtime stops it.
 pub async fn serve_frames(state: ChatState) -> Result<(), lambda_runtime::Error> {
-    let state = &state;
+    serve(state, frame).await
+}
+
+/// Runs one kind of route. Generic over it, so each binary links only its own: a frame route
+/// has no token checking, `$connect` no frame handling. The state lives as long as the
+/// process, as a Lambda's does.
+async fn serve<F, Fut>(state: ChatState, route: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static ChatState, ApiGatewayWebsocketProxyRequest) -> Fut,
+    Fut: std::future::Future<Output = Outcome>,
+{
+    let state: &'static ChatState = Box::leak(Box::new(state));
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-            Ok::<_, lambda_runtime::Error>(answer_for(frame(state, &event.payload).await))
+        move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
+            let outcome = route(state, event.payload);
+            async move { Ok::<_, lambda_runtime::Error>(answer_for(outcome.await)) }
         },
     ))
     .await
@@ -58,9 +57,9 @@ pub async fn handle(
         .as_deref()
         .unwrap_or("$default")
     {
-        "$connect" => connect(state, &event).await,
-        "$disconnect" => disconnect(state, &event).await,
-        _ => frame(state, &event).await,
+        "$connect" => connect(state, event).await,
+        "$disconnect" => disconnect(state, event).await,
+        _ => frame(state, event).await,
     };
     answer_for(outcome)
 }
@@ -75,8 +74,8 @@ fn connection(event: &ApiGatewayWebsocketProxyRequest) -> Option<&str> {
     event.request_context.connection_id.as_deref()
 }
 
-async fn connect(state: &ChatState, event: &ApiGatewayWebsocketProxyRequest) -> Outcome {
-    let Some(connection_id) = connection(event) else {
+async fn connect(state: &ChatState, event: ApiGatewayWebsocketProxyRequest) -> Outcome {
+    let Some(connection_id) = connection(&event) else {
         return Outcome::Refused(400, "the event names no connection");
     };
     let Some(gate) = &state.gate else {
@@ -94,15 +93,15 @@ async fn connect(state: &ChatState, event: &ApiGatewayWebsocketProxyRequest) -> 
     }
 }
 
-async fn disconnect(state: &ChatState, event: &ApiGatewayWebsocketProxyRequest) -> Outcome {
-    match connection(event) {
+async fn disconnect(state: &ChatState, event: ApiGatewayWebsocketProxyRequest) -> Outcome {
+    match connection(&event) {
         Some(connection_id) => Outcome::Done(state.chat.disconnect(connection_id).await),
         None => Outcome::Refused(400, "the event names no connection"),
     }
 }
 
-async fn frame(state: &ChatState, event: &ApiGatewayWebsocketProxyRequest) -> Outcome {
-    let Some(connection_id) = connection(event) else {
+async fn frame(state: &ChatState, event: ApiGatewayWebsocketProxyRequest) -> Outcome {
+    let Some(connection_id) = connection(&event) else {
         return Outcome::Refused(400, "the event names no connection");
     };
     Outcome::Done(if event.is_base64_encoded {
