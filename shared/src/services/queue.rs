@@ -164,13 +164,20 @@ fn status(view: &LineView, policy: &AdmitPolicy) -> QueueStatus {
         .unwrap_or(f64::from(policy.rate_per_second))
         .max(0.01);
     let eta = rank as f64 / rate;
-    let poll_ms = (eta * 1000.0 / POLLS_PER_WAIT as f64) as u64;
     QueueStatus {
         rank: i64::try_from(rank).unwrap_or(i64::MAX),
         waiting_count: view.waiting,
         eta_seconds: eta.ceil() as u64,
-        poll_after_ms: poll_ms.clamp(MIN_POLL.as_millis() as u64, MAX_POLL.as_millis() as u64),
+        poll_after_ms: poll_after(eta).as_millis() as u64,
     }
+}
+
+/// When someone whose turn is `eta_seconds` away should ask again: [`POLLS_PER_WAIT`] times
+/// before their turn, never more often than [`MIN_POLL`] nor less than [`MAX_POLL`]. Public so
+/// the cost model counts the very polls the clients are told to make.
+pub fn poll_after(eta_seconds: f64) -> Duration {
+    let ms = (eta_seconds.max(0.0) * 1000.0 / POLLS_PER_WAIT as f64) as u64;
+    Duration::from_millis(ms.clamp(MIN_POLL.as_millis() as u64, MAX_POLL.as_millis() as u64))
 }
 
 /// The admitter: runs one tick of a festival's chain and schedules the next.

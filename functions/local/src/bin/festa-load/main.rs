@@ -7,6 +7,8 @@
 //! `festa-load reminders`: plans and sends reminders for 100,000 reservations (see
 //! `reminders.rs`).
 //!
+//! `festa-load cost`: what one ticket rush costs on AWS, per route (see `cost.rs`).
+//!
 //! `festa-load search`: seeds a catalogue into an in-process local platform, then measures
 //! `GET /festivals/search` over HTTP: first every distinct query once (answered by the n-gram
 //! index), then a fixed number of repeated queries (answered by the cache: in process by
@@ -14,6 +16,7 @@
 
 mod accounts;
 mod chat;
+mod cost;
 mod reminders;
 mod rush;
 
@@ -114,11 +117,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .subcommand(rush::command())
         .subcommand(chat::command())
         .subcommand(reminders::command())
+        .subcommand(cost::command())
         .get_matches();
     let args = match args.subcommand() {
         Some(("rush", args)) => return rush::run(args).await,
         Some(("chat", args)) => return chat::run(args).await,
         Some(("reminders", args)) => return reminders::run(args).await,
+        Some(("cost", args)) => return cost::run(args).await,
         Some(("search", args)) => args,
         _ => unreachable!("subcommand required"),
     };
