@@ -89,7 +89,7 @@ impl Work {
 }
 
 /// The routes of a rush, with their work. The CPU figure of `login` is one Argon2id
-/// verification (the crate's defaults) on this machine's core.
+/// verification (`festa::services::passwords`) on this machine's core.
 fn routes(memory_mb: f64, argon2_ms: f64) -> BTreeMap<&'static str, Work> {
     let w = |cpu_ms, ddb, redis, sqs, events, rru, wru| Work {
         memory_mb,
@@ -364,7 +364,7 @@ fn print_bill(users: u64, tally: &Tally, lines: &[Line]) {
     );
 }
 
-/// One Argon2id verification with the crate's default parameters, as `login` does, on this
+/// One Argon2id verification with our parameters, as `login` does, on this
 /// machine's core (the best of three, in ms).
 async fn measure_argon2_ms() -> f64 {
     let password = "festival-pass".to_string();
