@@ -224,19 +224,20 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
     (StatusCode::OK, headers, pending.event).into_response()
 }
 
-/// 202 as the real API answers an accepted post; 400 for an id never handed out.
-fn accepted_for(shared: &Shared, request_id: &str) -> Result<(), Response> {
-    if shared.delivered.lock().unwrap().contains(request_id) {
-        Ok(())
-    } else {
-        Err((
-            StatusCode::BAD_REQUEST,
-            r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#,
-        )
-            .into_response())
-    }
+/// Whether `request_id` was handed out; the real API answers 400 to a post for any other.
+fn known(shared: &Shared, request_id: &str) -> bool {
+    shared.delivered.lock().unwrap().contains(request_id)
 }
 
+fn unknown_request() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#,
+    )
+        .into_response()
+}
+
+/// 202, as the real API answers an accepted post.
 fn accepted() -> Response {
     (StatusCode::ACCEPTED, r#"{"status":"OK"}"#).into_response()
 }
@@ -254,8 +255,8 @@ async fn response(
     Path(request_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = accepted_for(&shared, &request_id) {
-        return refused;
+    if !known(&shared, &request_id) {
+        return unknown_request();
     }
     shared.record(Happening::Response { request_id, body });
     accepted()
@@ -267,8 +268,8 @@ async fn error(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = accepted_for(&shared, &request_id) {
-        return refused;
+    if !known(&shared, &request_id) {
+        return unknown_request();
     }
     shared.record(Happening::Error {
         request_id,

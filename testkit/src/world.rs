@@ -314,14 +314,17 @@ impl World {
 
     // ----- clients and adapters over the stand-ins -----
 
+    /// A DynamoDB client for moto.
     pub fn dynamodb(&self) -> festa::adapters::dynamodb::Client {
         festa::adapters::aws::dynamodb(&self.aws)
     }
 
+    /// An SQS client for moto, to read what a function queued.
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         festa::adapters::aws::sqs(&self.aws)
     }
 
+    /// The records table of this function, through the domain's adapter.
     pub fn records(&self) -> Result<Arc<DynamoRecords>, String> {
         Ok(Arc::new(DynamoRecords::new(
             self.dynamodb(),
@@ -337,6 +340,7 @@ impl World {
             .map_err(|e| e.to_string())
     }
 
+    /// The waiting room in the test Redis, through the domain's adapter.
     pub async fn room(&self) -> Result<Arc<dyn WaitingRoom>, String> {
         festa::wiring::waiting_room(&self.redis_config()?)
             .await
@@ -358,10 +362,12 @@ impl World {
         TokenKeys::from_secret(self.jwt_secret.as_bytes()).map_err(|e| e.to_string())
     }
 
+    /// Now, by the clock the binaries run on.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         SystemClock.now()
     }
 
+    /// A fresh ULID, as the domain makes ids.
     pub fn new_id(&self) -> String {
         self.ids.new_id()
     }
@@ -601,6 +607,7 @@ impl World {
         })
     }
 
+    /// The device service over this function's records table.
     pub fn devices(&self) -> Result<Devices, String> {
         Ok(Devices {
             registry: self.records()?,

@@ -9,6 +9,7 @@ use super::{as_caller, check, ensure, fixture, rest, rest_then, Prepared};
 use crate::launcher::Outcome;
 use crate::world::{World, FAN};
 
+/// The binaries this area has scenarios for.
 pub const BINARIES: &[&str] = &[
     "signup",
     "confirm-signup",
@@ -28,6 +29,7 @@ fn decodes(world: &World, token: &Value) -> Result<festa::services::tokens::Iden
         .map_err(|e| format!("the token does not verify: {e}"))
 }
 
+/// Seeds what `events/<binary>.json` needs, fills it in and says what a right answer is.
 pub async fn prepare(world: &Arc<World>, binary: &str) -> Result<Prepared, String> {
     let event = fixture(binary)?;
     Ok(match binary {

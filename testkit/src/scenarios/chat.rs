@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use super::{as_caller, ensure, fixture, for_festival, proxy_answer, rest, Check, Prepared};
 use crate::world::{World, FAN};
 
+/// The binaries this area has scenarios for.
 pub const BINARIES: &[&str] = &[
     "join-chat-room",
     "enter-chat-room",
@@ -94,6 +95,7 @@ async fn send_frame(world: &World, frame: Value) -> Result<(), String> {
         .map_err(|e| format!("seeding the frame {frame}: {e}"))
 }
 
+/// Seeds what `events/<binary>.json` needs, fills it in and says what a right answer is.
 pub async fn prepare(world: &Arc<World>, binary: &str) -> Result<Prepared, String> {
     let festival = world.festival().await?.festival_id;
     let event = for_festival(&fixture(binary)?, &festival);

@@ -10,6 +10,7 @@ use super::{problem, proxy_answer, Prepared};
 use crate::launcher::Outcome;
 use crate::world::{World, FAN};
 
+/// Seeds what `events/errors/<case>.json` needs, fills it in and says what a right error answer is.
 pub async fn prepare(world: &Arc<World>, case: &str) -> Result<Prepared, String> {
     let event = fixture(&format!("errors/{case}"))?;
     Ok(match case {

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::{as_caller, ensure, fixture, rest, rest_then, Prepared};
 use crate::world::{World, FAN};
 
+/// The binaries this area has scenarios for.
 pub const BINARIES: &[&str] = &[
     "create-festival",
     "list-festivals",
@@ -25,6 +26,7 @@ fn lists(body: &Value, id: &str) -> Result<(), String> {
     )
 }
 
+/// Seeds what `events/<binary>.json` needs, fills it in and says what a right answer is.
 pub async fn prepare(world: &Arc<World>, binary: &str) -> Result<Prepared, String> {
     let event = fixture(binary)?;
     if binary == "create-festival" {

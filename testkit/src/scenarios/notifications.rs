@@ -11,6 +11,7 @@ use super::{as_caller, batch_failures, ensure, fixture, for_festival, message_id
 use super::{Check, Prepared};
 use crate::world::{World, FAN, LEE};
 
+/// The binaries this area has scenarios for.
 pub const BINARIES: &[&str] = &[
     "activate-notification",
     "deactivate-notification",
@@ -56,6 +57,7 @@ fn failures(expected: Vec<String>, then: Option<Check>) -> Check {
     })
 }
 
+/// Seeds what `events/<binary>.json` needs, fills it in and says what a right answer is.
 pub async fn prepare(world: &Arc<World>, binary: &str) -> Result<Prepared, String> {
     let fan = world.identity(FAN, Role::User);
     Ok(match binary {

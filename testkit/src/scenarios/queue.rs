@@ -9,6 +9,7 @@ use super::{
 };
 use crate::world::{World, FAN};
 
+/// The binaries this area has scenarios for.
 pub const BINARIES: &[&str] = &[
     "join-queue",
     "get-queue-rank",
@@ -18,6 +19,7 @@ pub const BINARIES: &[&str] = &[
     "queue-admitter",
 ];
 
+/// Seeds what `events/<binary>.json` needs, fills it in and says what a right answer is.
 pub async fn prepare(world: &Arc<World>, binary: &str) -> Result<Prepared, String> {
     let festival = world.festival().await?.festival_id;
     let event = for_festival(&fixture(binary)?, &festival);

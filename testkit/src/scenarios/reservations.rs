@@ -8,6 +8,7 @@ use festa::model::Role;
 use super::{as_caller, ensure, fixture, for_festival, rest, Prepared};
 use crate::world::{World, FAN};
 
+/// The binaries this area has scenarios for.
 pub const BINARIES: &[&str] = &[
     "create-reservation",
     "list-reservations",
@@ -19,6 +20,7 @@ pub fn first_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2027, 10, 2).expect("a date")
 }
 
+/// Seeds what `events/<binary>.json` needs, fills it in and says what a right answer is.
 pub async fn prepare(world: &Arc<World>, binary: &str) -> Result<Prepared, String> {
     let festival = world.festival().await?.festival_id;
     let event = for_festival(&fixture(binary)?, &festival);
