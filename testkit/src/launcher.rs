@@ -361,3 +361,54 @@ fn failed_status() -> ExitStatus {
     use std::os::unix::process::ExitStatusExt;
     ExitStatus::from_raw(255 << 8)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launch(binary: &str) -> Launch {
+        Launch {
+            binary: PathBuf::from(binary),
+            function_name: "festa-Test".into(),
+            variables: BTreeMap::from([("ONLY_THIS".into(), "1".into())]),
+            memory_mb: 256,
+            timeout: Duration::from_secs(5),
+            handler: "bootstrap".into(),
+            region: "ap-northeast-2".into(),
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+            aws_endpoint_url: "http://127.0.0.1:1".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_binary_that_exits_without_answering_is_reported_as_exited() {
+        let mut instance = Instance::start(&launch("/bin/false")).await.unwrap();
+        let (_, outcome) = instance.invoke("{}").await;
+        assert!(
+            matches!(&outcome, Outcome::Exited { status, .. } if status.contains('1')),
+            "{outcome:?}"
+        );
+        assert_eq!(instance.init_time(), None, "it never asked for an event");
+        assert!(!instance.polls_again(Duration::from_millis(100)).await);
+    }
+
+    #[test]
+    fn the_environment_is_lambdas_and_names_the_emulator() {
+        let env: BTreeMap<_, _> = lambda_environment(&launch("/x/bootstrap"), "127.0.0.1:9")
+            .into_iter()
+            .collect();
+        assert_eq!(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9");
+        assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+        assert_eq!(env["_HANDLER"], "bootstrap");
+        assert_eq!(env["LAMBDA_TASK_ROOT"], "/x");
+        assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:1");
+    }
+
+    #[test]
+    fn reads_the_peak_resident_set_of_a_live_process() {
+        let kib = peak_rss_kib(std::process::id()).expect("VmHWM of this test");
+        assert!(kib > 0);
+        assert_eq!(tail("가나다", 4), "다");
+    }
+}

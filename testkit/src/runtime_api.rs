@@ -290,3 +290,79 @@ async fn init_error(
     });
     accepted()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// One HTTP/1.1 exchange on a fresh connection; answers the raw response.
+    async fn exchange(api: &RuntimeApi, request: String) -> String {
+        let mut stream = tokio::net::TcpStream::connect(api.address()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8(answer).unwrap()
+    }
+
+    fn post(path: &str, headers: &str, body: &str) -> String {
+        format!(
+            "POST {PREFIX}{path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n{headers}content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[tokio::test]
+    async fn hands_out_events_with_lambdas_headers_and_records_the_answers() {
+        let api = RuntimeApi::start("festa-Test").await.unwrap();
+        let first = api.enqueue(r#"{"n":1}"#, Duration::from_secs(10));
+        let next = format!(
+            "GET {PREFIX}/invocation/next HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        );
+        let got = exchange(&api, next.clone()).await.to_lowercase();
+        assert!(got.starts_with("http/1.1 200"), "{got}");
+        assert!(
+            got.contains(&format!("lambda-runtime-aws-request-id: {first}")),
+            "{got}"
+        );
+        assert!(got.contains("lambda-runtime-deadline-ms: "), "{got}");
+        assert!(
+            got.contains("lambda-runtime-invoked-function-arn: arn:aws:lambda:"),
+            "{got}"
+        );
+        assert!(got.contains("lambda-runtime-trace-id: root=1-"), "{got}");
+        assert!(got.ends_with(r#"{"n":1}"#), "{got}");
+
+        let accepted = exchange(
+            &api,
+            post(&format!("/invocation/{first}/response"), "", "42"),
+        )
+        .await;
+        assert!(accepted.starts_with("HTTP/1.1 202"), "{accepted}");
+        let unknown = exchange(&api, post("/invocation/nope/response", "", "1")).await;
+        assert!(unknown.starts_with("HTTP/1.1 400"), "{unknown}");
+
+        let second = api.enqueue("{}", Duration::from_secs(10));
+        exchange(&api, next).await;
+        let failure = r#"{"errorType":"Boom","errorMessage":"it broke"}"#;
+        let header = "lambda-runtime-function-error-type: Runtime.Boom\r\n";
+        exchange(
+            &api,
+            post(&format!("/invocation/{second}/error"), header, failure),
+        )
+        .await;
+        exchange(&api, post("/init/error", header, failure)).await;
+
+        let log: Vec<Happening> = api.log().into_iter().map(|r| r.happening).collect();
+        assert!(matches!(&log[0], Happening::Next));
+        assert!(matches!(&log[1], Happening::Delivered { request_id } if *request_id == first));
+        assert!(
+            matches!(&log[2], Happening::Response { request_id, body } if *request_id == first && &body[..] == b"42")
+        );
+        assert!(
+            matches!(&log[5], Happening::Error { request_id, error_type, .. }
+            if *request_id == second && error_type == "Runtime.Boom")
+        );
+        assert!(matches!(&log[6], Happening::InitError { .. }));
+    }
+}
