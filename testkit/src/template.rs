@@ -111,7 +111,7 @@ impl Template {
             }
             let logical_id = id.as_str().ok_or("a resource id is not text")?.to_string();
             let properties = &resource["Properties"];
-            let binary = binary_name(resource).ok_or_else(|| {
+            let binary = binary_name(&logical_id, resource).ok_or_else(|| {
                 format!("{logical_id}: no binary name (see template::binary_name)")
             })?;
             let code_uri = properties["CodeUri"]
@@ -167,17 +167,26 @@ impl Template {
 }
 
 /// The binary a function runs. The one place that knows where the template names it: today
-/// `Metadata.BuildProperties.Binary` (cargo-lambda builds); a `Metadata.Binary` is accepted too
-/// for builds that name it elsewhere.
-pub fn binary_name(resource: &Value) -> Option<String> {
+/// `Metadata.BuildProperties.Binary` (cargo-lambda builds); a `Metadata.Binary` is accepted too.
+/// A template that names it nowhere (e.g. `BuildMethod: makefile`) falls back on the naming
+/// convention every function follows, `ConfirmSignupFunction` → `confirm-signup`; the crate
+/// lookup then checks that such a binary exists.
+pub fn binary_name(logical_id: &str, resource: &Value) -> Option<String> {
     let metadata = &resource["Metadata"];
-    [
-        &metadata["BuildProperties"]["Binary"],
-        &metadata["Binary"],
-        &metadata["BuildProperties"]["Binaries"],
-    ]
-    .into_iter()
-    .find_map(|v| v.as_str().map(str::to_string))
+    let named = [&metadata["BuildProperties"]["Binary"], &metadata["Binary"]]
+        .into_iter()
+        .find_map(|v| v.as_str().map(str::to_string));
+    named.or_else(|| {
+        let stem = logical_id.strip_suffix("Function")?;
+        let mut name = String::new();
+        for (i, c) in stem.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                name.push('-');
+            }
+            name.push(c.to_ascii_lowercase());
+        }
+        (!name.is_empty()).then_some(name)
+    })
 }
 
 /// The crate that builds `binary`: the `CodeUri` folder when it is that crate, otherwise the
@@ -310,7 +319,14 @@ Resources:
         );
         assert_eq!(vars["ARN"], Raw::GetAtt("Q.Arn".into()));
         assert_eq!(vars["LONG"], Raw::GetAtt("Q.Arn".into()));
-        assert_eq!(binary_name(&doc["Resources"]["A"]).as_deref(), Some("nope"));
+        assert_eq!(
+            binary_name("A", &doc["Resources"]["A"]).as_deref(),
+            Some("nope")
+        );
+        assert_eq!(
+            binary_name("WsSendMessageFunction", &Value::Null).as_deref(),
+            Some("ws-send-message")
+        );
     }
 
     #[test]
