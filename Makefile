@@ -37,7 +37,7 @@ help:
 .PHONY: lambdas
 lambdas:
 	cd $(ROOT) && $(CARGO_LAMBDA) build $(CARGO_LAMBDA_FLAGS) $(LAMBDA_ARCH) \
-		--workspace --exclude festa-local --lambda-dir $(LAMBDA_DIR)
+		--workspace --exclude festa-local --exclude festa-testkit --lambda-dir $(LAMBDA_DIR)
 
 # $(call install,<binary>): the built bootstrap into SAM's artifacts directory.
 define install

@@ -436,13 +436,16 @@ fn every_function_is_built_by_its_makefile_target() {
             .expect("$(call install,<binary>)");
         targets.insert(id.to_string(), binary.to_string());
     }
-    // One cargo-lambda run builds every Lambda binary; the local platform is not one.
+    // One cargo-lambda run builds every Lambda binary; the local platform and the test kit
+    // are not Lambdas.
     let build = makefile
         .split("\nlambdas:\n")
         .nth(1)
         .expect("a lambdas target");
     assert!(
-        build.contains("--workspace") && build.contains("--exclude festa-local"),
+        build.contains("--workspace")
+            && build.contains("--exclude festa-local")
+            && build.contains("--exclude festa-testkit"),
         "the lambdas target builds the whole workspace once: {build}"
     );
     let functions = functions(&template);
