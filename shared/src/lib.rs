@@ -8,6 +8,7 @@ pub mod error;
 pub mod model;
 pub mod observability;
 pub mod ports;
+pub mod prefetch;
 pub mod services;
 pub mod wiring;
 

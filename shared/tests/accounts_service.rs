@@ -32,7 +32,9 @@ fn world() -> World {
         mailer: outbox.clone(),
         clock: clock.clone(),
         ids: Arc::new(RandomIds::default()),
-        keys: Some(TokenKeys::from_secret(&[42u8; 32]).unwrap()),
+        keys: Some(festa::prefetch::Prefetched::ready(
+            TokenKeys::from_secret(&[42u8; 32]).unwrap(),
+        )),
         admins: Arc::new(HashSet::from(["boss@festa.io".to_string()])),
     };
     World {
@@ -137,7 +139,7 @@ async fn refresh_rotates_and_a_replayed_token_ends_the_login() {
         .unwrap();
     let bearer = |t: &str| format!("Bearer {t}");
     let me = authenticate(
-        w.accounts.token_keys().unwrap(),
+        w.accounts.token_keys().await.unwrap(),
         w.accounts.sessions.as_ref(),
         w.clock.as_ref(),
         Some(&bearer(&first.access_token)),
@@ -170,7 +172,7 @@ async fn refresh_rotates_and_a_replayed_token_ends_the_login() {
         .await
         .is_err());
     let err = authenticate(
-        w.accounts.token_keys().unwrap(),
+        w.accounts.token_keys().await.unwrap(),
         w.accounts.sessions.as_ref(),
         w.clock.as_ref(),
         Some(&bearer(&second.access_token)),
@@ -204,7 +206,7 @@ async fn access_tokens_expire_after_15_minutes_and_signout_ends_every_login() {
         let w = &w;
         async move {
             authenticate(
-                w.accounts.token_keys().unwrap(),
+                w.accounts.token_keys().await.unwrap(),
                 w.accounts.sessions.as_ref(),
                 w.clock.as_ref(),
                 Some(&header),

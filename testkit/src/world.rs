@@ -332,19 +332,20 @@ impl World {
         )))
     }
 
-    /// The test Redis as the domain's configuration names it (whether or not the function
-    /// itself has `REDIS_URL`: seeding may need the waiting room).
-    fn redis_config(&self) -> Result<Config, String> {
+    /// The domain's ports kept in the test Redis (whether or not the function itself has
+    /// `REDIS_URL`: seeding may need the waiting room).
+    async fn redis(&self) -> Result<festa::wiring::Live, String> {
         let url = self.services.redis_url.clone();
-        Config::from_lookup(|name| (name == "REDIS_URL").then(|| url.clone()))
-            .map_err(|e| e.to_string())
+        let config = Config::from_lookup(|name| (name == "REDIS_URL").then(|| url.clone()))
+            .map_err(|e| e.to_string())?;
+        festa::wiring::live(&config)
+            .await
+            .map_err(|e| format!("the test Redis: {e}"))
     }
 
     /// The waiting room in the test Redis, through the domain's adapter.
     pub async fn room(&self) -> Result<Arc<dyn WaitingRoom>, String> {
-        festa::wiring::waiting_room(&self.redis_config()?)
-            .await
-            .map_err(|e| format!("the waiting room: {e}"))
+        Ok(self.redis().await?.waiting_room)
     }
 
     /// The admission policy the function runs with.
@@ -382,7 +383,7 @@ impl World {
             mailer: outbox,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
-            keys: Some(self.keys()?),
+            keys: Some(festa::prefetch::Prefetched::ready(self.keys()?)),
             admins: Arc::new(HashSet::new()),
         })
     }
@@ -461,16 +462,13 @@ impl World {
     /// tickets a day), created through the catalogue service; its id is fresh.
     pub async fn festival(&self) -> Result<Festival, String> {
         let records = self.records()?;
-        let config = self.redis_config()?;
         let festivals = Festivals {
             store: records,
             index: Arc::new(DynamoSearchIndex::new(
                 self.dynamodb(),
                 self.var("SEARCH_TABLE")?,
             )),
-            cache: festa::wiring::cache(&config)
-                .await
-                .map_err(|e| e.to_string())?,
+            cache: self.redis().await?.cache,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
         };
@@ -596,9 +594,7 @@ impl World {
                 dynamodb,
                 self.var("CONNECTIONS_TABLE")?,
             )),
-            presence: festa::wiring::presence(&self.redis_config()?)
-                .await
-                .map_err(|e| e.to_string())?,
+            presence: self.redis().await?.presence,
             pusher: Arc::new(RecordedFrames::new()),
             festivals: FestivalDirectory::new(records),
             clock: Arc::new(SystemClock),

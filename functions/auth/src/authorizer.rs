@@ -30,7 +30,7 @@ pub async fn authorize(
 ) -> Result<ApiGatewayCustomAuthorizerResponse, Box<dyn std::error::Error + Send + Sync>> {
     let accounts = &state.accounts;
     let identity = match authenticate(
-        accounts.token_keys()?,
+        accounts.token_keys().await?,
         accounts.sessions.as_ref(),
         accounts.clock.as_ref(),
         event.authorization_token.as_deref(),

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use festa::adapters::refusing::NoMail;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::ports::Mailer;
+use festa::prefetch::Prefetched;
 use festa::services::accounts::Accounts;
 use festa::services::tokens::TokenKeys;
 use festa::wiring::LambdaEnv;
@@ -22,7 +23,7 @@ impl AuthState {
     pub fn new(
         env: &LambdaEnv,
         mailer: Option<Arc<dyn Mailer>>,
-        keys: Option<TokenKeys>,
+        keys: Option<Prefetched<TokenKeys>>,
     ) -> AppResult<Self> {
         let records = env.records()?;
         Ok(AuthState {

@@ -54,7 +54,9 @@ fn harness() -> Harness {
             mailer: outbox.clone(),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
-            keys: Some(TokenKeys::from_secret(&[7u8; 32]).unwrap()),
+            keys: Some(festa::prefetch::Prefetched::ready(
+                TokenKeys::from_secret(&[7u8; 32]).unwrap(),
+            )),
             admins: Arc::new(HashSet::from(["admin@festa.example".to_string()])),
         },
     };
@@ -338,6 +340,7 @@ async fn authorizer_event_with_a_bad_token_is_unauthorized() {
         .state
         .accounts
         .token_keys()
+        .await
         .unwrap()
         .decode(&access, now)
         .unwrap();

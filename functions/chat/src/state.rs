@@ -7,6 +7,7 @@ use festa::adapters::refusing::NoPusher;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::Config;
 use festa::ports::{Clock, ConnectionPusher, SessionStore};
+use festa::prefetch::Prefetched;
 use festa::services::accounts::authenticate;
 use festa::services::chat::{Chat, RoomTurns};
 use festa::services::directory::FestivalDirectory;
@@ -18,7 +19,8 @@ use festa::{AppError, AppResult};
 /// bearer tokens: a valid signature and a live login.
 #[derive(Clone)]
 pub struct TokenGate {
-    pub keys: TokenKeys,
+    /// In AWS possibly still on its way from Secrets Manager when the first upgrade arrives.
+    pub keys: Prefetched<TokenKeys>,
     pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
 }
@@ -31,7 +33,7 @@ impl TokenGate {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| AppError::Unauthorized("connect with ?token=<accessToken>".into()))?;
         authenticate(
-            &self.keys,
+            self.keys.get().await?,
             self.sessions.as_ref(),
             self.clock.as_ref(),
             Some(&format!("Bearer {token}")),
@@ -56,7 +58,7 @@ impl ChatState {
     pub async fn new(
         env: &LambdaEnv,
         pusher: Option<Arc<dyn ConnectionPusher>>,
-        keys: Option<TokenKeys>,
+        keys: Option<Prefetched<TokenKeys>>,
     ) -> AppResult<Self> {
         let records_table = Config::require(&env.config.records_table, "RECORDS_TABLE")?;
         let messages_table = Config::require(&env.config.messages_table, "MESSAGES_TABLE")?;

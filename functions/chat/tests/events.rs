@@ -171,7 +171,7 @@ async fn harness() -> Harness {
             turns: RoomTurns::default(),
         },
         gate: Some(TokenGate {
-            keys: keys.clone(),
+            keys: festa::prefetch::Prefetched::ready(keys.clone()),
             sessions: records.clone(),
             clock: clock.clone(),
         }),

@@ -30,6 +30,7 @@ use festa::ports::{
     FestivalStore, IdSource, Mailer, PushGateway, ReminderLedger, ReservationEvents,
     ReservationRoster, ReservationStore, SearchIndex, SessionStore, WaitingRoom,
 };
+use festa::prefetch::Prefetched;
 use festa::services::accounts::Accounts;
 use festa::services::chat::{Chat, RoomTurns};
 use festa::services::directory::FestivalDirectory;
@@ -261,7 +262,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             mailer,
             clock: clock.clone(),
             ids: ids.clone(),
-            keys: Some(keys.clone()),
+            keys: Some(Prefetched::ready(keys.clone())),
             admins: Arc::new(config.admin_emails.clone()),
         },
     });
@@ -344,7 +345,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
         turns: RoomTurns::default(),
     };
     let gate = TokenGate {
-        keys: keys.clone(),
+        keys: Prefetched::ready(keys.clone()),
         sessions: sessions.clone(),
         clock: clock.clone(),
     };

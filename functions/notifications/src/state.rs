@@ -5,6 +5,7 @@ use festa::adapters::sqs_reminders::SqsQueue;
 use festa::adapters::system::SystemClock;
 use festa::config::Config;
 use festa::ports::JobBackoff;
+use festa::prefetch::Prefetched;
 use festa::services::reminders::{Devices, Planner, Sender};
 use festa::wiring::LambdaEnv;
 use festa::AppResult;
@@ -51,22 +52,25 @@ pub struct PushSending {
 }
 
 /// The sender's production wiring: devices and sent markers in the records table, FCM with
-/// the service account from Secrets Manager (`FCM_SERVICE_ACCOUNT_SECRET_ARN`; its OAuth
-/// token is cached for the life of the instance), back-off on `PUSH_QUEUE_URL`.
+/// the service account from Secrets Manager (`FCM_SERVICE_ACCOUNT_SECRET_ARN`, read in the
+/// background from cold start, so the first batch waits for it instead of the start-up; its
+/// OAuth token is cached for the life of the instance), back-off on `PUSH_QUEUE_URL`.
 pub async fn sender(env: &LambdaEnv) -> AppResult<PushSending> {
     let config = &env.config;
     let jobs_url = Config::require(&config.push_queue_url, "PUSH_QUEUE_URL")?;
-    let key = match &config.fcm_service_account {
-        Some(key) => key.clone(),
+    let base_url = config.fcm_base_url.clone();
+    let gateway = match &config.fcm_service_account {
+        Some(key) => Prefetched::ready(FcmGateway::new(key, base_url.as_deref())?),
         None => {
             let secret = Config::require(
                 &config.fcm_service_account_secret_arn,
                 "FCM_SERVICE_ACCOUNT_SECRET_ARN",
             )?;
-            env.secret(&secret).await?
+            env.secret_then(secret, move |key| {
+                FcmGateway::new(&key, base_url.as_deref())
+            })
         }
     };
-    let gateway = FcmGateway::new(&key, config.fcm_base_url.as_deref())?;
     let records = env.records()?;
     Ok(PushSending {
         sender: Sender {

@@ -12,6 +12,7 @@ use super::validate::{normalize_email, text_field};
 use crate::error::{AppError, AppResult};
 use crate::model::{Account, AccountStatus, PendingConfirmation, Role, Session};
 use crate::ports::{AccountStore, Clock, IdSource, Mail, Mailer, SessionStore};
+use crate::prefetch::Prefetched;
 
 /// How long a mailed code is good for.
 pub const CODE_TTL: Duration = Duration::hours(24);
@@ -126,8 +127,9 @@ pub struct Accounts {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
-    /// Only the functions that sign or check tokens hold the key (least privilege).
-    pub keys: Option<TokenKeys>,
+    /// Only the functions that sign or check tokens hold the key (least privilege); in AWS it
+    /// may still be on its way from Secrets Manager when the first request arrives.
+    pub keys: Option<Prefetched<TokenKeys>>,
     /// Normalised addresses that get the admin role.
     pub admins: Arc<HashSet<String>>,
 }
@@ -298,7 +300,7 @@ impl Accounts {
             expires_at: now + REFRESH_TTL,
         };
         self.sessions.create_session(&session).await?;
-        self.token_pair(&session, &refresh)
+        self.token_pair(&session, &refresh).await
     }
 
     /// Spends a refresh token for a new pair; a spent one revokes its whole login.
@@ -354,7 +356,7 @@ impl Accounts {
                 .await?;
             return Err(refused());
         }
-        self.token_pair(&session, &next)
+        self.token_pair(&session, &next).await
     }
 
     /// Ends every login of the caller.
@@ -363,14 +365,17 @@ impl Accounts {
         Ok(())
     }
 
-    /// The signing key; a function deployed without `JWT_SECRET` cannot issue or check tokens.
-    pub fn token_keys(&self) -> AppResult<&TokenKeys> {
+    /// The signing key; a function deployed without one (`JWT_SECRET_ARN`, or `JWT_SECRET`
+    /// locally) cannot issue or check tokens.
+    pub async fn token_keys(&self) -> AppResult<&TokenKeys> {
         self.keys
             .as_ref()
-            .ok_or_else(|| AppError::internal("JWT_SECRET is not configured for this function"))
+            .ok_or_else(|| AppError::internal("JWT_SECRET is not configured for this function"))?
+            .get()
+            .await
     }
 
-    fn token_pair(&self, session: &Session, refresh: &RefreshToken) -> AppResult<TokenPair> {
+    async fn token_pair(&self, session: &Session, refresh: &RefreshToken) -> AppResult<TokenPair> {
         let now = self.clock.now();
         let identity = Identity {
             user_id: session.user_id.clone(),
@@ -381,7 +386,7 @@ impl Accounts {
             expires_at: now + ACCESS_TTL,
         };
         Ok(TokenPair {
-            access_token: self.token_keys()?.issue(&identity, now)?,
+            access_token: self.token_keys().await?.issue(&identity, now)?,
             refresh_token: refresh.encode(),
             token_type: "Bearer".into(),
             expires_in: ACCESS_TTL.num_seconds(),

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use crate::adapters::aws::SdkConfig;
 use crate::config::{CacheTarget, Config};
 use crate::error::{AppError, AppResult};
+#[cfg(feature = "secretsmanager")]
+use crate::prefetch::Prefetched;
 
 /// The configuration and AWS settings of this function, read once per cold start.
 pub struct LambdaEnv {
@@ -70,30 +72,35 @@ impl LambdaEnv {
     }
 
     /// The access-token keys: `JWT_SECRET` itself where it is set (local runs), else the
-    /// Secrets Manager secret `JWT_SECRET_ARN`, read once here and never logged.
+    /// Secrets Manager secret `JWT_SECRET_ARN`, read once, in the background from cold start
+    /// (the first request that checks a token waits for it), and never logged. A function
+    /// given neither refuses to start.
     #[cfg(feature = "secretsmanager")]
-    pub async fn token_keys(&self) -> AppResult<crate::services::tokens::TokenKeys> {
+    pub fn token_keys(&self) -> AppResult<Prefetched<crate::services::tokens::TokenKeys>> {
         use crate::services::tokens::TokenKeys;
         if let Some(secret) = &self.config.jwt_secret {
-            return TokenKeys::from_secret(secret);
+            return Ok(Prefetched::ready(TokenKeys::from_secret(secret)?));
         }
         let arn = Config::require(&self.config.jwt_secret_arn, "JWT_SECRET_ARN")?;
-        let secret = crate::adapters::secrets::secret_string(
-            &crate::adapters::aws::secretsmanager(&self.aws),
-            &arn,
-        )
-        .await?;
-        TokenKeys::from_secret(secret.trim().as_bytes())
+        Ok(self.secret_then(arn, |secret| {
+            TokenKeys::from_secret(secret.trim().as_bytes())
+        }))
     }
 
-    /// A string secret from Secrets Manager.
+    /// What `make` builds from the string of the Secrets Manager secret `arn`, fetched in the
+    /// background from now on (see [`Prefetched`]).
     #[cfg(feature = "secretsmanager")]
-    pub async fn secret(&self, arn: &str) -> AppResult<String> {
-        crate::adapters::secrets::secret_string(
-            &crate::adapters::aws::secretsmanager(&self.aws),
-            arn,
-        )
-        .await
+    pub fn secret_then<T, F>(&self, arn: String, make: F) -> Prefetched<T>
+    where
+        T: Send + Sync + 'static,
+        F: Fn(String) -> AppResult<T> + Send + Sync + 'static,
+    {
+        let client = crate::adapters::aws::secretsmanager(&self.aws);
+        let make = Arc::new(make);
+        Prefetched::fetch(move || {
+            let (client, arn, make) = (client.clone(), arn.clone(), make.clone());
+            async move { make(crate::adapters::secrets::secret_string(&client, &arn).await?) }
+        })
     }
 
     /// SQS, for the functions that send to or postpone messages on a queue.

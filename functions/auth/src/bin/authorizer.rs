@@ -8,7 +8,7 @@ use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 async fn main() -> Result<(), lambda_runtime::Error> {
     festa::observability::init();
     let env = LambdaEnv::load()?;
-    let state = festa_auth::AuthState::new(&env, None, Some(env.token_keys().await?))?;
+    let state = festa_auth::AuthState::new(&env, None, Some(env.token_keys()?))?;
     let state = &state;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequest>| async move {
