@@ -71,8 +71,8 @@ struct Work {
     /// Request units of those DynamoDB calls.
     rru: f64,
     wru: f64,
-    /// Cold start: spawn to the first `/next`, measured (README, "Package size and cold
-    /// start"), ms.
+    /// Cold start: spawn to the first `/next`, ms (README, "Proven as Lambdas": the slowest
+    /// median of the release bootstraps).
     init_ms: f64,
 }
 
