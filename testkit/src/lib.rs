@@ -37,3 +37,24 @@ macro_rules! binaries {
         &[$(($name, env!(concat!("CARGO_BIN_EXE_", $name)))),*]
     };
 }
+
+/// The two runtime-loop tests of a function crate, for its `tests/runtime.rs`:
+/// `festa_testkit::runtime_tests!["signup", "login"]`. One checks that the named binaries are
+/// the crate's `src/bin`, the template's functions built from it, and have events and
+/// scenarios; the other runs each binary on its sample and error events ([`check`]).
+#[macro_export]
+macro_rules! runtime_tests {
+    ($($name:literal),* $(,)?) => {
+        const BINARIES: &[(&str, &str)] = $crate::binaries![$($name),*];
+
+        #[test]
+        fn the_binaries_are_the_templates_functions_and_have_events() {
+            $crate::check::coverage(env!("CARGO_MANIFEST_DIR"), BINARIES);
+        }
+
+        #[test]
+        fn each_binary_answers_its_events_through_the_runtime_api() {
+            $crate::check::answers(BINARIES);
+        }
+    };
+}

@@ -6,19 +6,9 @@
 //! Skipped without `REDIS_URL`/`AWS_ENDPOINT_URL`, unless `FESTA_REQUIRE_REAL=1` (CI) makes
 //! that a failure.
 
-const BINARIES: &[(&str, &str)] = festa_testkit::binaries![
+festa_testkit::runtime_tests![
     "activate-notification",
     "deactivate-notification",
     "reminder-planner",
     "push-sender",
 ];
-
-#[test]
-fn the_binaries_are_the_templates_functions_and_have_events() {
-    festa_testkit::check::coverage(env!("CARGO_MANIFEST_DIR"), BINARIES);
-}
-
-#[test]
-fn each_binary_answers_its_events_through_the_runtime_api() {
-    festa_testkit::check::answers(BINARIES);
-}
