@@ -100,7 +100,7 @@ fn routes(memory_mb: f64, argon2_ms: f64) -> BTreeMap<&'static str, Work> {
         event_calls: events,
         rru,
         wru,
-        init_ms: 12.0,
+        init_ms: 8.0,
     };
     BTreeMap::from([
         ("GET /festivals/{id}", w(1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0)),
