@@ -1,11 +1,10 @@
 use std::sync::Arc;
 
-use festa::adapters::redis_waiting_room::RedisWaitingRoom;
 use festa::adapters::refusing::NoTicks;
 use festa::adapters::sqs_ticks::SqsTicks;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::Config;
-use festa::ports::{AdmitPolicy, AdmitTicks, Clock, WaitingRoom};
+use festa::ports::{AdmitPolicy, AdmitTicks, Clock};
 use festa::services::directory::FestivalDirectory;
 use festa::services::queue::{Admitter, Queue};
 use festa::wiring::LambdaEnv;
@@ -48,8 +47,7 @@ pub fn admit_ticks(env: &LambdaEnv) -> AppResult<Arc<dyn AdmitTicks>> {
 /// The admitter's wiring: the lines in Redis and the ticks it chains; it never reads a
 /// festival, so it has no DynamoDB client.
 pub async fn admitter(env: &LambdaEnv, ticks: Arc<dyn AdmitTicks>) -> AppResult<Admitter> {
-    let room: Arc<dyn WaitingRoom> =
-        Arc::new(RedisWaitingRoom::new(env.redis().await?.connection()));
+    let room = env.waiting_room().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Ok(Admitter {
         room,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 pub use handlers::{
     cancel_reservation_route, create_reservation_route, list_reservations_route, openapi, routes,
 };
-pub use state::{admissions, event_bus, Reaches, ReservationsState};
+pub use state::{event_bus, Reaches, ReservationsState};
 
 /// The reservation route for `method` at `path` (`/reservations` has two methods), for tests
 /// that replay sample events by path; each binary binds its own route constructor directly.

@@ -2,7 +2,6 @@ use std::sync::Arc;
 
 use festa::adapters::eventbridge::EventBridgeEvents;
 use festa::adapters::memory::MemoryWaitingRoom;
-use festa::adapters::redis_waiting_room::RedisWaitingRoom;
 use festa::adapters::refusing::NoEvents;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::Config;
@@ -46,13 +45,6 @@ impl ReservationsState {
             },
         })
     }
-}
-
-/// The admissions in Redis (`REDIS_URL`).
-pub async fn admissions(env: &LambdaEnv) -> AppResult<Arc<dyn WaitingRoom>> {
-    Ok(Arc::new(RedisWaitingRoom::new(
-        env.redis().await?.connection(),
-    )))
 }
 
 /// The stack's event bus (`EVENT_BUS_NAME`).

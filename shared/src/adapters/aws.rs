@@ -126,3 +126,34 @@ pub fn apigateway_management(
         .build();
     aws_sdk_apigatewaymanagement::Client::from_conf(conf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lambda_config_comes_from_the_environment_lambda_sets() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let config = from_lambda_lookup(vars(&[
+            ("AWS_REGION", "ap-northeast-2"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ]))
+        .unwrap();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("ap-northeast-2"));
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:5000"));
+        assert!(config.credentials_provider().is_some());
+
+        let config = from_lambda_lookup(vars(&[("AWS_DEFAULT_REGION", "us-east-1")])).unwrap();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(config.endpoint_url(), None);
+
+        assert!(from_lambda_lookup(vars(&[("AWS_REGION", " ")])).is_err());
+    }
+}

@@ -49,6 +49,16 @@ impl LambdaEnv {
         crate::adapters::redis_cache::RedisCache::connect(&self.redis_url()?).await
     }
 
+    /// The waiting lines and admissions in Redis at `REDIS_URL`: the admitter's, and the
+    /// booking route's, which spends an admission.
+    #[cfg(feature = "redis")]
+    pub async fn waiting_room(&self) -> AppResult<Arc<dyn crate::ports::WaitingRoom>> {
+        let redis = self.redis().await?;
+        Ok(Arc::new(
+            crate::adapters::redis_waiting_room::RedisWaitingRoom::new(redis.connection()),
+        ))
+    }
+
     /// The search cache: Redis at `REDIS_URL`, or a cache that misses on every call when Redis
     /// cannot be reached at cold start (the search then answers from its index).
     #[cfg(feature = "redis")]

@@ -9,7 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
     let env = LambdaEnv::load()?;
     let reaches = festa_reservations::Reaches {
-        room: Some(festa_reservations::admissions(&env).await?),
+        room: Some(env.waiting_room().await?),
         events: Some(festa_reservations::event_bus(&env)?),
     };
     let state = festa_reservations::ReservationsState::new(&env, reaches)?;
