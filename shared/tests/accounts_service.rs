@@ -113,7 +113,7 @@ async fn five_wrong_codes_lock_even_the_right_one() {
         })
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts), "{err:?}");
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
     assert_eq!(err.status(), 429);
 }
 
@@ -297,9 +297,10 @@ async fn parallel_guesses_cannot_outrun_the_attempt_limit() {
         .filter(|a| matches!(a, Err(AppError::CodeMismatch)))
         .count();
     assert_eq!(compared, 5, "only five guesses were ever compared");
-    assert!(answers
-        .iter()
-        .all(|a| matches!(a, Err(AppError::CodeMismatch | AppError::TooManyAttempts))));
+    assert!(answers.iter().all(|a| matches!(
+        a,
+        Err(AppError::CodeMismatch | AppError::TooManyAttempts { .. })
+    )));
     let err = w
         .accounts
         .confirm(ConfirmRequest {
@@ -308,7 +309,7 @@ async fn parallel_guesses_cannot_outrun_the_attempt_limit() {
         })
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts), "{err:?}");
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -322,7 +323,7 @@ async fn codes_per_address_are_capped_per_day() {
         .signup(signup("again@festa.io"))
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts), "{err:?}");
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
     assert_eq!(w.outbox.mails(Some("again@festa.io")).len(), 5);
     // A day after the first code, the window starts again.
     w.clock.advance(Duration::hours(24));

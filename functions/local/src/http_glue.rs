@@ -207,6 +207,10 @@ fn into_http(response: &ApiResponse) -> Response {
         http.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
+    if let Some(seconds) = response.retry_after {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     http
 }
 

@@ -31,5 +31,6 @@ async fn serve(body: Arc<Bytes>, _req: ApiRequest) -> AppResult<ApiResponse> {
         status: StatusCode::OK,
         content_type: Some("application/json"),
         body: body.as_ref().clone(),
+        retry_after: None,
     })
 }

@@ -87,6 +87,9 @@ fn to_lambda_response(response: ApiResponse) -> Response<Body> {
     if let Some(content_type) = response.content_type {
         builder = builder.header(http::header::CONTENT_TYPE, content_type);
     }
+    if let Some(seconds) = response.retry_after {
+        builder = builder.header(http::header::RETRY_AFTER, seconds);
+    }
     let body = if response.body.is_empty() {
         Body::Empty
     } else {

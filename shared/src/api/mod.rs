@@ -95,6 +95,8 @@ pub struct ApiResponse {
     pub status: StatusCode,
     pub content_type: Option<&'static str>,
     pub body: Bytes,
+    /// Seconds for a `Retry-After` header (every `429` and `503` carries one).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiResponse {
@@ -105,6 +107,7 @@ impl ApiResponse {
             status,
             content_type: Some("application/json"),
             body: body.into(),
+            retry_after: None,
         })
     }
 
@@ -114,19 +117,25 @@ impl ApiResponse {
             status: StatusCode::NO_CONTENT,
             content_type: None,
             body: Bytes::new(),
+            retry_after: None,
         }
     }
 
     /// The problem document of an error; internal errors are logged here, once.
     pub fn problem(err: &AppError) -> Self {
-        if let AppError::Internal(detail) = err {
-            tracing::error!(error = %detail, "request failed");
+        match err {
+            AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            AppError::ServiceUnavailable(detail) => {
+                tracing::warn!(error = %detail, "a backing store is unavailable")
+            }
+            _ => {}
         }
         let body = serde_json::to_vec(&err.problem()).unwrap_or_default();
         ApiResponse {
             status: err.status(),
             content_type: Some(PROBLEM_JSON),
             body: body.into(),
+            retry_after: err.retry_after(),
         }
     }
 }
@@ -226,6 +235,17 @@ mod tests {
             body: Bytes::copy_from_slice(body),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn waits_travel_with_the_problem() {
+        let throttled = ApiResponse::problem(&AppError::too_many_attempts("wait", 900));
+        assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.retry_after, Some(900));
+        let down = ApiResponse::problem(&AppError::unavailable("redis"));
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(down.retry_after.is_some());
+        assert_eq!(ApiResponse::problem(&AppError::SoldOut).retry_after, None);
     }
 
     #[test]

@@ -167,7 +167,7 @@ impl Accounts {
             _ => (1, now),
         };
         if codes_sent > MAX_CODES_PER_WINDOW {
-            return Err(AppError::TooManyAttempts);
+            return Err(AppError::code_attempts_exhausted());
         }
         let replaces = previous.map(|p| p.code_hash.clone());
         let code = self.ids.new_code();
@@ -197,7 +197,7 @@ impl Accounts {
                 let now_held = self.accounts.get_account(&email).await?;
                 return Err(match now_held {
                     Some(a) if a.status == AccountStatus::Confirmed => AppError::EmailTaken,
-                    _ => AppError::TooManyAttempts,
+                    _ => AppError::code_attempts_exhausted(),
                 });
             }
             Err(other) => return Err(other),
@@ -243,7 +243,7 @@ impl Accounts {
         }
         let pending = account.confirmation.ok_or(AppError::CodeMismatch)?;
         if pending.failed_attempts >= MAX_CODE_ATTEMPTS {
-            return Err(AppError::TooManyAttempts);
+            return Err(AppError::code_attempts_exhausted());
         }
         if pending.expires_at <= self.clock.now() {
             return Err(AppError::CodeExpired);

@@ -235,7 +235,10 @@ pub async fn code_attempts_are_reserved_up_to_the_limit(store: &dyn AccountStore
         );
     }
     let err = store.reserve_code_attempt(&email, 3).await.unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts), "got {err:?}");
+    assert!(
+        matches!(err, AppError::TooManyAttempts { .. }),
+        "got {err:?}"
+    );
     let stored = store.get_account(&email).await.unwrap().unwrap();
     assert_eq!(stored.confirmation.unwrap().failed_attempts, 3);
 
@@ -320,7 +323,7 @@ pub async fn concurrent_attempts_never_pass_the_limit(store: &dyn AccountStore) 
     assert!(results
         .iter()
         .filter_map(|r| r.as_ref().err())
-        .all(|e| matches!(e, AppError::TooManyAttempts)));
+        .all(|e| matches!(e, AppError::TooManyAttempts { .. })));
     let account = store.get_account(&email).await.unwrap().unwrap();
     assert_eq!(account.confirmation.unwrap().failed_attempts, 5);
 }

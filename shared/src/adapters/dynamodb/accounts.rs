@@ -134,7 +134,7 @@ impl AccountStore for DynamoRecords {
                 Some(Account {
                     confirmation: Some(_),
                     ..
-                }) => Err(AppError::TooManyAttempts),
+                }) => Err(AppError::code_attempts_exhausted()),
                 _ => Err(AppError::CodeMismatch),
             },
             Err(err) => Err(sdk_error("UpdateItem (code attempt)", &self.table, err)),

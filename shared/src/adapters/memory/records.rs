@@ -55,7 +55,7 @@ impl AccountStore for MemoryRecords {
             .and_then(|a| a.confirmation.as_mut())
             .ok_or(AppError::CodeMismatch)?;
         if pending.failed_attempts >= max {
-            return Err(AppError::TooManyAttempts);
+            return Err(AppError::code_attempts_exhausted());
         }
         pending.failed_attempts += 1;
         Ok(pending.failed_attempts)
