@@ -47,9 +47,15 @@ impl ReservationEvents for EventBridgeEvents {
                 .iter()
                 .find_map(|e| e.error_code())
                 .unwrap_or("unknown");
-            return Err(AppError::internal(format!(
-                "EventBridge refused the reservation event: {reason}"
-            )));
+            let text = format!("EventBridge refused the reservation event: {reason}");
+            // A throttled or failed entry is the bus's outage; any other code is our fault.
+            return Err(
+                if matches!(reason, "ThrottlingException" | "InternalFailure") {
+                    AppError::unavailable(text)
+                } else {
+                    AppError::internal(text)
+                },
+            );
         }
         Ok(())
     }

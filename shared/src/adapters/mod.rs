@@ -22,6 +22,8 @@ pub mod fcm;
 #[cfg(feature = "redis")]
 pub mod redis_cache;
 #[cfg(feature = "redis")]
+pub mod redis_conn;
+#[cfg(feature = "redis")]
 pub mod redis_presence;
 #[cfg(feature = "redis")]
 pub mod redis_waiting_room;

@@ -14,19 +14,12 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::RedisError;
 
 use crate::error::{AppError, AppResult};
 use crate::ports::{Cache, CacheBudget};
 
-/// How long one attempt to open the connection may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long one command may wait for its reply before the request fails.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
-/// Reconnection attempts (initial connect included) before giving up; small, since a Lambda
-/// has a short deadline and a failing cold start is retried by the caller anyway.
-const CONNECT_RETRIES: usize = 2;
 /// Redis refuses expiry times that overflow its clock; nothing here needs more than a century.
 const MAX_TTL_MS: u128 = 100 * 365 * 24 * 60 * 60 * 1000;
 
@@ -97,27 +90,22 @@ pub struct RedisCache {
     budget: CacheBudget,
 }
 
-/// Opens the connection. The URL may carry a password, so it never appears in errors or logs.
+/// The cache on a connection to `url` that opens on first use (see
+/// [`super::redis_conn::open`]); only a malformed URL fails. The URL may carry a password, so
+/// it never appears in errors or logs.
 pub async fn connect(url: &str) -> AppResult<RedisCache> {
     RedisCache::connect(url).await
 }
 
 impl RedisCache {
-    /// Opens the connection; see [`connect`].
+    /// The cache at `url`; see [`connect`]. Nothing is sent to Redis until the first command,
+    /// so a cold start neither waits for nor fails on an unreachable Redis.
     pub async fn connect(url: &str) -> AppResult<Self> {
-        // `rediss://` needs a process-wide rustls crypto provider; an error only means that
-        // one is installed already, which is as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = redis::Client::open(url).map_err(connect_error)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(CONNECT_RETRIES)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(connect_error)?;
-        tracing::info!(tls = url.starts_with("rediss:"), "connected to Redis");
+        let conn = super::redis_conn::open(url)?;
+        tracing::info!(
+            tls = url.starts_with("rediss:"),
+            "Redis client ready; it connects on first use"
+        );
         Ok(Self {
             conn,
             tag: format!("{{{NAMESPACE}}}"),
@@ -153,24 +141,10 @@ impl RedisCache {
     }
 }
 
-/// Describes a connection failure by its kind: the detail of a client-side error may quote
-/// the URL, so only I/O failures (socket, DNS, TLS), whose text comes from the operating
-/// system or rustls, add their own words, e.g. `invalid peer certificate: UnknownIssuer`.
-fn connect_error(err: RedisError) -> AppError {
-    let kind = if err.is_timeout() {
-        "timed out".to_string()
-    } else if err.is_connection_refusal() {
-        "connection refused".to_string()
-    } else if err.kind() == redis::ErrorKind::Io {
-        format!("I/O error ({err})")
-    } else {
-        err.category().to_string()
-    };
-    AppError::internal(format!("could not connect to Redis: {kind}"))
-}
-
-fn command_error(command: &str) -> impl FnOnce(RedisError) -> AppError + '_ {
-    move |err| AppError::internal(format!("Redis {command} failed: {err}"))
+/// A failed command: an outage answers `503`, anything else is internal (see
+/// [`super::redis_conn::redis_error`]).
+fn command_error(command: &'static str) -> impl FnOnce(RedisError) -> AppError {
+    super::redis_conn::redis_error("cache", command)
 }
 
 /// Milliseconds for `SET … PX`, rounded up so a key never lives shorter than asked; Redis
@@ -232,14 +206,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn connection_errors_never_quote_the_url() {
+    async fn an_unreachable_redis_fails_each_command_as_unavailable_without_the_url() {
         let url = "redis://:hunter2-secret@127.0.0.1:1/";
-        let err = connect(url).await.err().expect("nothing listens on port 1");
+        let cache = connect(url)
+            .await
+            .expect("nothing is sent before the first command");
+        let err = cache.get("k").await.expect_err("nothing listens on port 1");
+        assert!(matches!(err, AppError::ServiceUnavailable(_)), "{err}");
         let text = err.to_string();
-        assert!(
-            text.starts_with("internal error: could not connect to Redis: "),
-            "{text}"
-        );
         assert!(
             !text.contains("hunter2") && !text.contains("127.0.0.1"),
             "{text}"

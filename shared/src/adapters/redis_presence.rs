@@ -142,19 +142,11 @@ fn rate_key(connection_id: &str, second: i64) -> String {
     format!("festa:chat:rate:{{{connection_id}}}:{second}")
 }
 
-/// Type errors from the client quote the reply, which may hold ids, so only the kind of
-/// failure is kept for them.
+/// A failed command: an outage answers `503`, anything else is internal; type errors, whose
+/// text quotes the reply (which may hold ids), keep only their kind (see
+/// [`super::redis_conn::redis_error`]).
 fn redis_error(what: &'static str) -> impl FnOnce(redis::RedisError) -> AppError {
-    move |err| {
-        if matches!(
-            err.kind(),
-            redis::ErrorKind::UnexpectedReturnType | redis::ErrorKind::Parse
-        ) {
-            AppError::internal(format!("Redis presence {what} failed: unexpected reply"))
-        } else {
-            AppError::internal(format!("Redis presence {what} failed: {err}"))
-        }
-    }
+    super::redis_conn::redis_error("presence", what)
 }
 
 /// A reply that is not what the script or command returns; never quotes the reply.

@@ -137,8 +137,10 @@ fn key(festival_id: &str, part: &str) -> String {
     format!("festa:queue:{{{festival_id}}}:{part}")
 }
 
+/// A failed command: an outage answers `503`, anything else is internal (see
+/// [`super::redis_conn::redis_error`]).
 fn redis_error(what: &'static str) -> impl FnOnce(redis::RedisError) -> AppError {
-    move |err| AppError::internal(format!("Redis waiting room {what} failed: {err}"))
+    super::redis_conn::redis_error("waiting room", what)
 }
 
 fn millis(d: std::time::Duration) -> u64 {

@@ -91,7 +91,8 @@ impl SqsQueue {
             }
             pending.retain(|(id, _)| failed.contains(&id.as_str()));
         }
-        Err(AppError::internal(format!(
+        // Only SQS's own faults are left (a sender fault returned above): it is unavailable.
+        Err(AppError::unavailable(format!(
             "{what}: {} messages still failing after {TRIES} tries",
             pending.len()
         )))

@@ -41,7 +41,9 @@ impl LambdaEnv {
         crate::adapters::aws::dynamodb(&self.aws)
     }
 
-    /// Redis at `REDIS_URL`, connected now. A deployed function never looks Redis up through
+    /// Redis at `REDIS_URL`, connected on the first command and reconnected after a drop, so
+    /// a cold start never fails (or waits) because Redis is unreachable: each request then
+    /// answers `503` until Redis is back. A deployed function never looks Redis up through
     /// the ElastiCache API (its subnets cannot reach it, and it would link that SDK into every
     /// function): the stack gives the URL.
     #[cfg(feature = "redis")]

@@ -31,8 +31,9 @@ pub struct Live {
 }
 
 /// Every Redis-kept port on one connection (found once), for a process that needs several,
-/// such as the local platform; in process memory when nothing is configured. The waiting
-/// room and presence need Redis, so a failed connection fails.
+/// such as the local platform; in process memory when nothing is configured. The connection
+/// opens on first use and reopens after a drop (see [`crate::adapters::redis_conn`]), so an
+/// unreachable Redis fails requests with `503`, never the start.
 pub async fn live(config: &Config) -> AppResult<Live> {
     match redis_url(config).await? {
         None => Ok(Live {
@@ -64,20 +65,21 @@ async fn redis_live(_url: &str) -> AppResult<Live> {
     ))
 }
 
-/// Redis, or when it cannot be reached at start-up a cache that fails every call: the search
-/// then answers from the index instead of the whole function failing to start.
+/// Redis, connected on first use (a search while Redis is down misses the cache and answers
+/// from the index); a malformed URL gives a cache that fails every call instead of a function
+/// that fails to start.
 #[cfg(feature = "redis")]
 pub async fn cache_at(url: &str) -> AppResult<Arc<dyn Cache>> {
     match crate::adapters::redis_cache::RedisCache::connect(url).await {
         Ok(cache) => Ok(Arc::new(cache)),
         Err(err) => {
-            tracing::error!(error = %err, "Redis is unreachable; running without the cache");
+            tracing::error!(error = %err, "Redis is unusable; running without the cache");
             Ok(Arc::new(Unreachable))
         }
     }
 }
 
-/// The cache when Redis could not be reached: every call fails, which callers treat as a miss.
+/// The cache when Redis cannot be used: every call fails, which callers treat as a miss.
 #[cfg(feature = "redis")]
 struct Unreachable;
 

@@ -105,11 +105,11 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Wraps an SDK failure with the operation and table; the SDK's error text carries no item
-/// values, so no secret reaches the log.
-fn sdk_error<E, R>(op: &str, table: &str, err: SdkError<E, R>) -> AppError
+/// values, so no secret reaches the log. An outage (unreachable, timed out, throttled, 5xx)
+/// becomes `503 SERVICE_UNAVAILABLE` (see [`super::aws::call_failed`]).
+fn sdk_error<E>(op: &str, table: &str, err: SdkError<E>) -> AppError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
 {
     super::aws::call_failed(format_args!("DynamoDB {op} on table {table}"), &err)
 }
@@ -297,7 +297,8 @@ async fn batch_get_chunk(client: &Client, table: &str, keys: Vec<Item>) -> AppRe
             _ => return Ok(found),
         }
     }
-    Err(AppError::internal(format!(
+    // Keys left unprocessed attempt after attempt: the table is throttled, not wrong.
+    Err(AppError::unavailable(format!(
         "DynamoDB BatchGetItem on table {table} left keys unprocessed after {BATCH_ATTEMPTS} attempts"
     )))
 }

@@ -58,7 +58,8 @@ impl DynamoSearchIndex {
                 _ => return Ok(()),
             }
         }
-        Err(AppError::internal(format!(
+        // Postings left unprocessed attempt after attempt: the table is throttled.
+        Err(AppError::unavailable(format!(
             "DynamoDB BatchWriteItem on table {} left postings unprocessed after {BATCH_ATTEMPTS} attempts",
             self.table
         )))
