@@ -88,6 +88,9 @@ async fn connect(state: &ChatState, event: ApiGatewayWebsocketProxyRequest) -> O
     {
         Ok(identity) => Outcome::Done(state.chat.connect(connection_id, &identity).await),
         Err(AppError::Internal(detail)) => Outcome::Done(Err(AppError::Internal(detail))),
+        // The session store is down: API Gateway refuses the upgrade with 503, so the client
+        // retries rather than treating its token as bad.
+        Err(err @ AppError::ServiceUnavailable(_)) => Outcome::Done(Err(err)),
         // API Gateway refuses the upgrade with this status.
         Err(_) => Outcome::Refused(401, "Unauthorized"),
     }
@@ -120,8 +123,14 @@ fn answer_for(outcome: Outcome) -> ApiGatewayProxyResponse {
         Outcome::Refused(status, body) => answer(status, body),
         Outcome::Done(Ok(())) => answer(200, ""),
         Outcome::Done(Err(err)) => {
-            if let AppError::Internal(detail) = &err {
-                tracing::error!(error = %detail, "chat WebSocket route failed");
+            match &err {
+                AppError::Internal(detail) => {
+                    tracing::error!(error = %detail, "chat WebSocket route failed")
+                }
+                AppError::ServiceUnavailable(detail) => {
+                    tracing::warn!(error = %detail, "chat WebSocket route: a store is unavailable")
+                }
+                _ => {}
             }
             answer(err.status().as_u16() as i64, "")
         }

@@ -60,15 +60,7 @@ pub fn endpoint(
             async move {
                 let identity = match gate.identify(query.get("token").map(String::as_str)).await {
                     Ok(identity) => identity,
-                    Err(err) => {
-                        let status = if matches!(err, AppError::Internal(_)) {
-                            tracing::error!(error = %err, "could not check a WebSocket token");
-                            StatusCode::INTERNAL_SERVER_ERROR
-                        } else {
-                            StatusCode::UNAUTHORIZED
-                        };
-                        return status.into_response();
-                    }
+                    Err(err) => return refusal(&err),
                 };
                 let connection_id = ids.new_id();
                 upgrade
@@ -81,7 +73,32 @@ pub fn endpoint(
     )
 }
 
-/// One socket's life: `$connect`, its frames in order, then `$disconnect`.
+/// The answer to an upgrade that cannot go ahead: `401` for a bad token, `503` with
+/// `Retry-After` while the session store is down (as API Gateway refuses a `$connect` that
+/// answers 503), `500` for a fault of ours.
+fn refusal(err: &AppError) -> axum::response::Response {
+    match err {
+        AppError::Internal(_) => {
+            tracing::error!(error = %err, "could not check a WebSocket token");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        AppError::ServiceUnavailable(_) => {
+            tracing::warn!(error = %err, "could not check a WebSocket token: store unavailable");
+            let retry = err.retry_after().unwrap_or(1).to_string();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, retry)],
+            )
+                .into_response()
+        }
+        _ => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
+/// One socket's life: `$connect`, its frames in order, then `$disconnect`. A `$connect` that
+/// fails after the upgrade (a store went down) is told to the client as one error frame
+/// (`SERVICE_UNAVAILABLE` for an outage) before the socket closes, so the client reconnects
+/// later instead of waiting on a socket that would never receive its rooms' messages.
 async fn run(
     socket: WebSocket,
     chat: Chat,
@@ -115,7 +132,12 @@ async fn run(
         let _ = sink.close().await;
     });
     if let Err(err) = chat.connect(&connection_id, &identity).await {
-        tracing::error!(error = %err, "could not record a WebSocket connection");
+        tracing::warn!(error = %err, "could not record a WebSocket connection");
+        let frame = festa::services::chat::frames::ServerFrame::error(&err, None).to_text();
+        let queue = sockets.open.lock().unwrap().get(&connection_id).cloned();
+        if let Some(queue) = queue {
+            let _ = queue.try_send(frame);
+        }
     } else {
         while let Some(Ok(message)) = stream.next().await {
             let done = match message {

@@ -71,6 +71,12 @@ impl ServerFrame {
                 tracing::error!(error = %detail, "chat frame failed");
                 "something went wrong on our side; try again".to_string()
             }
+            // A store is down: the client may send the frame again in a moment (a resend of
+            // the same clientMsgId is never stored twice); the detail stays in the log.
+            AppError::ServiceUnavailable(detail) => {
+                tracing::warn!(error = %detail, "chat frame failed: a store is unavailable");
+                err.problem().detail
+            }
             other => other.to_string(),
         };
         ServerFrame::Error {
