@@ -23,7 +23,8 @@ impl std::fmt::Display for Unauthorized {
 impl std::error::Error for Unauthorized {}
 
 /// Allows the caller on every route of the stage, so the cached answer (60 s) serves them all;
-/// a bad token is `Unauthorized`, a broken dependency an error (API Gateway answers 500).
+/// a bad token is `Unauthorized`, a broken or unreachable dependency an error (API Gateway
+/// answers `AUTHORIZER_FAILURE`: 503 with `Retry-After`, see the template).
 pub async fn authorize(
     state: &AuthState,
     event: ApiGatewayCustomAuthorizerRequest,
@@ -41,6 +42,13 @@ pub async fn authorize(
         Err(festa::AppError::Internal(detail)) => {
             tracing::error!(error = %detail, "authorizer could not check the login");
             return Err(festa::AppError::Internal(detail).into());
+        }
+        // The session store is down: erring makes API Gateway answer AUTHORIZER_FAILURE,
+        // which the stack turns into 503 SERVICE_UNAVAILABLE with Retry-After (not 401, which
+        // would make the client drop a good token).
+        Err(err @ festa::AppError::ServiceUnavailable(_)) => {
+            tracing::warn!(error = %err, "authorizer could not reach the session store");
+            return Err(err.into());
         }
         Err(_) => return Err(Box::new(Unauthorized)),
     };

@@ -842,12 +842,20 @@ fn every_rest_path_answers_cors_preflights_without_the_authorizer() {
         "ACCESS_DENIED",
         "MISSING_AUTHENTICATION_TOKEN",
         "THROTTLED",
+        "AUTHORIZER_FAILURE",
         "DEFAULT_4XX",
         "DEFAULT_5XX",
     ] {
         assert!(responses.contains_key(kind), "no {kind} gateway response");
     }
-    for (kind, response) in responses {
+    // An authorizer that cannot reach the session store is an outage: 503 with Retry-After.
+    let failure = responses.get("AUTHORIZER_FAILURE").expect("AUTHORIZER_FAILURE");
+    assert_eq!(str_at(failure, &["StatusCode"]), Some("503"));
+    assert_eq!(
+        str_at(failure, &["ResponseParameters", "Headers", "Retry-After"]),
+        Some("'2'")
+    );
+        for (kind, response) in responses {
         let headers = get(response, &["ResponseParameters", "Headers"]).expect("Headers");
         assert_eq!(
             str_at(headers, &["Access-Control-Allow-Origin"]),
