@@ -270,7 +270,12 @@ impl Chat {
             {
                 tracing::warn!(error = %err, "could not mark a sender's own message read");
             }
-            self.fan_out(message).await?;
+            // Stored and acknowledged: the message stands (history has it). If presence is
+            // down now, failing the frame would contradict the ack and invite a resend that
+            // is acknowledged but never delivered; live delivery is lost, not the message.
+            if let Err(err) = self.fan_out(message).await {
+                tracing::warn!(error = %err, "could not fan a stored chat message out");
+            }
         }
         Ok(())
     }
