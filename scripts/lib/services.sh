@@ -231,5 +231,8 @@ EOF
   export AWS_REGION=ap-northeast-2
   export AWS_DEFAULT_REGION=ap-northeast-2
   export FESTA_REQUIRE_REAL=1
+  # The outage test (functions/local/tests/outage.rs) starts, kills and restarts its own moto
+  # with the python beside this moto_server.
+  export FESTA_MOTO_SERVER="$venv/bin/moto_server"
   unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN
 }

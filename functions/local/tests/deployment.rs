@@ -849,13 +849,15 @@ fn every_rest_path_answers_cors_preflights_without_the_authorizer() {
         assert!(responses.contains_key(kind), "no {kind} gateway response");
     }
     // An authorizer that cannot reach the session store is an outage: 503 with Retry-After.
-    let failure = responses.get("AUTHORIZER_FAILURE").expect("AUTHORIZER_FAILURE");
+    let failure = responses
+        .get("AUTHORIZER_FAILURE")
+        .expect("AUTHORIZER_FAILURE");
     assert_eq!(str_at(failure, &["StatusCode"]), Some("503"));
     assert_eq!(
         str_at(failure, &["ResponseParameters", "Headers", "Retry-After"]),
         Some("'2'")
     );
-        for (kind, response) in responses {
+    for (kind, response) in responses {
         let headers = get(response, &["ResponseParameters", "Headers"]).expect("Headers");
         assert_eq!(
             str_at(headers, &["Access-Control-Allow-Origin"]),
