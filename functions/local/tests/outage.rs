@@ -90,6 +90,18 @@ impl Service {
         format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
+    /// Stops (`SIGSTOP`) or resumes (`SIGCONT`) the process: a server that accepts
+    /// connections but never answers, as a hung node or a black-holed route does, which only
+    /// the clients' timeouts can cut short.
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Kills the process outright (no shutdown: a crash, as an outage is).
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -482,10 +494,60 @@ async fn redis_outage(p: &Platform, redis: &mut Service, admin: &str) -> String 
         assert_eq!(ack(&mut sender, &id).await, n);
     }
 
+    // Frozen: Redis holds every connection and answers nothing; only the timeouts end the
+    // requests, within the bound, and nothing is stored meanwhile.
+    redis.signal("-STOP");
+    let mut frozen = Timings::default();
+    let late = &fans[3];
+    let join_late = format!("/queues/{fid}/waiting-room/users/{}", late.email);
+    let answer = timed(p, M::GET, &join_late, Some(&late.token), None, None).await;
+    unavailable(&mut frozen, "GET join", &answer);
+    let booked = p.book(&fid, late, "k-3").await;
+    unavailable(&mut frozen, "POST reservations", &booked);
+    let answer = timed(
+        p,
+        M::GET,
+        &format!("/festivals/chatting/{room}"),
+        Some(&fans[0].token),
+        None,
+        None,
+    )
+    .await;
+    unavailable(&mut frozen, "GET chat room", &answer);
+    refused_frame(
+        &mut frozen,
+        "ws sendMessage",
+        &mut sender,
+        &send(&room, "멈춤", "frozen-1"),
+        "frozen-1",
+    )
+    .await;
+    frozen.print("Redis frozen");
+    redis.signal("-CONT");
+    // Resumed with its data: served again at once, the line and the lost frame intact.
+    let started = Instant::now();
+    loop {
+        let answer = timed(p, M::GET, &join_late, Some(&late.token), None, None).await;
+        if answer.status == 200 {
+            break;
+        }
+        assert!(
+            started.elapsed() < RECOVERY,
+            "never recovered: {}",
+            answer.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("Redis resumed: serving again after {:?}", started.elapsed());
+    sender.send(&send(&room, "멈춤", "frozen-1")).await;
+    assert_eq!(ack(&mut sender, "frozen-1").await, 4, "stored once, now");
+    let leave = format!("/queues/{fid}/users/{}/leave", late.email);
+    let (s, _) = p.call(M::DELETE, &leave, Some(&late.token), None).await;
+    assert_eq!(s, 204);
+
     // Down: every route that needs Redis answers 503 promptly, a few rounds over.
     redis.kill();
     let mut timings = Timings::default();
-    let late = &fans[3];
     let queue =
         |path: &str, fan: &Fan| format!("/queues/{fid}/{path}").replace("{email}", &fan.email);
     for round in 0..3 {
@@ -669,18 +731,18 @@ async fn redis_outage(p: &Platform, redis: &mut Service, admin: &str) -> String 
     let mut listener = p.connect(&fans[1]).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     sender.send(&send(&room, "다시 연결", "down-0")).await;
-    assert_eq!(ack(&mut sender, "down-0").await, 4);
+    assert_eq!(ack(&mut sender, "down-0").await, 5);
     sender.send(&send(&room, "메시지 2", "m-2")).await;
     assert_eq!(ack(&mut sender, "m-2").await, 2, "a resend keeps its seq");
-    sender.send(&send(&room, "메시지 5", "m-5")).await;
-    assert_eq!(ack(&mut sender, "m-5").await, 5);
+    sender.send(&send(&room, "메시지 6", "m-6")).await;
+    assert_eq!(ack(&mut sender, "m-6").await, 6);
     let heard = listener
         .next_of("message", Duration::from_secs(10))
         .await
         .expect("the listener hears the next message live");
-    assert_eq!(heard["seq"], 4, "{heard}");
+    assert_eq!(heard["seq"], 5, "{heard}");
     let history = p.history(&room, &fans[1]).await;
-    let expected: Vec<(u64, String)> = ["m-1", "m-2", "m-3", "down-0", "m-5"]
+    let expected: Vec<(u64, String)> = ["m-1", "m-2", "m-3", "frozen-1", "down-0", "m-6"]
         .iter()
         .enumerate()
         .map(|(i, id)| (i as u64 + 1, id.to_string()))
@@ -711,6 +773,39 @@ async fn aws_outage(
     assert_eq!(s, 200, "{body}");
     let mut chat = p.connect(&fan).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Frozen: moto accepts connections and answers nothing; the SDK's timeouts end each call.
+    moto.signal("-STOP");
+    let mut frozen = Timings::default();
+    let answer = timed(p, M::GET, &format!("/festivals/{fid}"), None, None, None).await;
+    unavailable(&mut frozen, "GET festival", &answer);
+    let answer = timed(p, M::GET, "/reservations", Some(&fan.token), None, None).await;
+    unavailable(&mut frozen, "GET reservations", &answer);
+    refused_frame(
+        &mut frozen,
+        "ws sendMessage",
+        &mut chat,
+        &send(fid, "멈춤", "aws-frozen"),
+        "aws-frozen",
+    )
+    .await;
+    frozen.print("DynamoDB frozen");
+    moto.signal("-CONT");
+    let started = Instant::now();
+    loop {
+        let (s, _) = p
+            .call(M::GET, "/reservations", Some(&fan.token), None)
+            .await;
+        if s == 200 {
+            break;
+        }
+        assert!(started.elapsed() < RECOVERY, "never recovered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "DynamoDB resumed: serving again after {:?}",
+        started.elapsed()
+    );
 
     moto.kill();
     let mut timings = Timings::default();
