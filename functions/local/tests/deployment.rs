@@ -1385,7 +1385,11 @@ fn waf_rules(acl: &Value) -> BTreeMap<String, &Value> {
 fn waf_guards_the_rest_stage_by_default() {
     let template = template();
     let option = get(&template, &["Parameters", "WafEnabled"]).expect("parameter WafEnabled");
-    assert_eq!(str_at(option, &["Default"]), Some("true"), "WAF on by default");
+    assert_eq!(
+        str_at(option, &["Default"]),
+        Some("true"),
+        "WAF on by default"
+    );
     let allowed: Vec<&str> = items(get(option, &["AllowedValues"]))
         .into_iter()
         .filter_map(Value::as_str)
@@ -1461,7 +1465,10 @@ fn waf_guards_the_rest_stage_by_default() {
     for (id, output) in mapping(&template, &["Outputs"]) {
         let mut all = Vec::new();
         walk(output, &mut all);
-        if all.iter().any(|v| get_att(v).is_some_and(|(r, _)| r == acl_id)) {
+        if all
+            .iter()
+            .any(|v| get_att(v).is_some_and(|(r, _)| r == acl_id))
+        {
             assert_eq!(str_at(output, &["Condition"]), Some("WafOn"), "{id:?}");
         }
     }
@@ -1485,17 +1492,22 @@ fn waf_limits_each_address_and_the_account_routes_tighter() {
     let mut limits = BTreeMap::new();
     for (name, statement) in &rate_rules {
         // Per connection address: a forwarded header would let anyone pick their own.
-        assert_eq!(str_at(statement, &["AggregateKeyType"]), Some("IP"), "{name}");
+        assert_eq!(
+            str_at(statement, &["AggregateKeyType"]),
+            Some("IP"),
+            "{name}"
+        );
         let limit = get(statement, &["Limit"])
             .and_then(ref_of)
             .unwrap_or_else(|| panic!("{name}: the limit is a stack parameter"));
         let window = get(statement, &["EvaluationWindowSec"])
             .and_then(ref_of)
             .unwrap_or_else(|| panic!("{name}: the window is a stack parameter"));
-        let allowed: BTreeSet<u64> = items(get(&template, &["Parameters", window, "AllowedValues"]))
-            .into_iter()
-            .filter_map(Value::as_u64)
-            .collect();
+        let allowed: BTreeSet<u64> =
+            items(get(&template, &["Parameters", window, "AllowedValues"]))
+                .into_iter()
+                .filter_map(Value::as_u64)
+                .collect();
         assert!(
             !allowed.is_empty() && allowed.is_subset(&windows),
             "{window}: WAF accepts only {windows:?}"
@@ -1607,7 +1619,12 @@ fn waf_limits_each_address_and_the_account_routes_tighter() {
         assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
         let headers: BTreeMap<&str, &Value> = items(get(response, &["ResponseHeaders"]))
             .into_iter()
-            .map(|h| (str_at(h, &["Name"]).expect("Name"), get(h, &["Value"]).expect("Value")))
+            .map(|h| {
+                (
+                    str_at(h, &["Name"]).expect("Name"),
+                    get(h, &["Value"]).expect("Value"),
+                )
+            })
             .collect();
         let window = get(rate_rules[0].1, &["EvaluationWindowSec"]).and_then(ref_of);
         assert_eq!(
@@ -1616,11 +1633,15 @@ fn waf_limits_each_address_and_the_account_routes_tighter() {
             "{name}: Retry-After is the window"
         );
         assert_eq!(
-            headers.get("Access-Control-Allow-Origin").and_then(|v| v.as_str()),
+            headers
+                .get("Access-Control-Allow-Origin")
+                .and_then(|v| v.as_str()),
             Some("*")
         );
         assert_eq!(
-            headers.get("Access-Control-Expose-Headers").and_then(|v| v.as_str()),
+            headers
+                .get("Access-Control-Expose-Headers")
+                .and_then(|v| v.as_str()),
             Some("Retry-After")
         );
     }
@@ -1635,15 +1656,17 @@ fn waf_runs_the_managed_rules_and_leaves_body_size_to_the_api() {
     let rules = items(get(acl, &["Rules"]));
     let priorities: BTreeSet<u64> = rules
         .iter()
-        .map(|r| get(r, &["Priority"]).and_then(Value::as_u64).expect("Priority"))
+        .map(|r| {
+            get(r, &["Priority"])
+                .and_then(Value::as_u64)
+                .expect("Priority")
+        })
         .collect();
     assert_eq!(priorities.len(), rules.len(), "priorities are unique");
     let managed = |name: &str| {
         rules
             .iter()
-            .find(|r| {
-                str_at(r, &["Statement", "ManagedRuleGroupStatement", "Name"]) == Some(name)
-            })
+            .find(|r| str_at(r, &["Statement", "ManagedRuleGroupStatement", "Name"]) == Some(name))
             .unwrap_or_else(|| panic!("no managed rule group {name}"))
     };
     let mut last_rate = 0;
@@ -1658,7 +1681,10 @@ fn waf_runs_the_managed_rules_and_leaves_body_size_to_the_api() {
     ] {
         let rule = managed(name);
         assert_eq!(
-            str_at(rule, &["Statement", "ManagedRuleGroupStatement", "VendorName"]),
+            str_at(
+                rule,
+                &["Statement", "ManagedRuleGroupStatement", "VendorName"]
+            ),
             Some("AWS")
         );
         // None: the group's own actions (block) apply; Count would only watch.
@@ -1670,13 +1696,21 @@ fn waf_runs_the_managed_rules_and_leaves_body_size_to_the_api() {
     }
     let overrides: BTreeMap<&str, &Value> = items(get(
         managed("AWSManagedRulesCommonRuleSet"),
-        &["Statement", "ManagedRuleGroupStatement", "RuleActionOverrides"],
+        &[
+            "Statement",
+            "ManagedRuleGroupStatement",
+            "RuleActionOverrides",
+        ],
     ))
     .into_iter()
     .map(|o| (str_at(o, &["Name"]).expect("Name"), o))
     .collect();
     assert_eq!(overrides.len(), 1, "only the body size is overridden");
-    assert!(get(overrides["SizeRestrictions_BODY"], &["ActionToUse", "Count"]).is_some());
+    assert!(get(
+        overrides["SizeRestrictions_BODY"],
+        &["ActionToUse", "Count"]
+    )
+    .is_some());
 }
 
 /// WAF's blocks alarm the operators, on the web ACL's own metric.
@@ -1696,7 +1730,12 @@ fn waf_blocks_raise_an_alarm() {
     assert_eq!(str_at(properties, &["MetricName"]), Some("BlockedRequests"));
     let dimensions: BTreeMap<&str, &Value> = items(get(properties, &["Dimensions"]))
         .into_iter()
-        .map(|d| (str_at(d, &["Name"]).expect("Name"), get(d, &["Value"]).expect("Value")))
+        .map(|d| {
+            (
+                str_at(d, &["Name"]).expect("Name"),
+                get(d, &["Value"]).expect("Value"),
+            )
+        })
         .collect();
     assert_eq!(sub_text(dimensions["WebACL"]), Some(metric), "{id}");
     assert_eq!(dimensions["Rule"].as_str(), Some("ALL"));
@@ -1787,7 +1826,11 @@ fn statement_tables(statement: &Value) -> Vec<Option<String>> {
 fn leading_keys(statement: &Value) -> BTreeSet<String> {
     items(get(
         statement,
-        &["Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys"],
+        &[
+            "Condition",
+            "ForAllValues:StringLike",
+            "dynamodb:LeadingKeys",
+        ],
     ))
     .into_iter()
     .map(|v| v.as_str().expect("a LeadingKeys pattern").to_string())
@@ -1840,7 +1883,12 @@ fn every_records_table_write_is_confined_to_partition_prefixes() {
             if actions.is_empty() {
                 continue;
             }
-            assert_eq!(str_at(statement, &["Effect"]), Some("Allow"), "{}", f.binary);
+            assert_eq!(
+                str_at(statement, &["Effect"]),
+                Some("Allow"),
+                "{}",
+                f.binary
+            );
             assert!(!actions.contains(&"*") && !actions.contains(&"dynamodb:*"));
             let named = statement_tables(statement);
             for table in &named {
@@ -1902,7 +1950,11 @@ fn the_reservation_functions_write_only_stock_and_the_callers_partition() {
         set(&["FESTIVAL#*", "USER#*"])
     );
     for action in ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem"] {
-        assert_eq!(partitions_allowed(create, &records, action), none, "{action}");
+        assert_eq!(
+            partitions_allowed(create, &records, action),
+            none,
+            "{action}"
+        );
     }
 
     let cancel = by_binary("cancel-reservation");
@@ -1919,7 +1971,11 @@ fn the_reservation_functions_write_only_stock_and_the_callers_partition() {
         set(&["USER#*"])
     );
     for action in ["dynamodb:PutItem", "dynamodb:BatchWriteItem"] {
-        assert_eq!(partitions_allowed(cancel, &records, action), none, "{action}");
+        assert_eq!(
+            partitions_allowed(cancel, &records, action),
+            none,
+            "{action}"
+        );
     }
 }
 
@@ -1950,7 +2006,11 @@ fn the_authorizer_reads_sessions_and_no_password_hash() {
     );
     let attributes: BTreeSet<&str> = items(get(
         statement,
-        &["Condition", "ForAllValues:StringEquals", "dynamodb:Attributes"],
+        &[
+            "Condition",
+            "ForAllValues:StringEquals",
+            "dynamodb:Attributes",
+        ],
     ))
     .into_iter()
     .filter_map(Value::as_str)
@@ -1958,9 +2018,15 @@ fn the_authorizer_reads_sessions_and_no_password_hash() {
     let read: BTreeSet<&str> = festa::adapters::dynamodb::SESSION_ATTRIBUTES
         .into_iter()
         .collect();
-    assert_eq!(attributes, read, "the policy allows what the adapter projects");
+    assert_eq!(
+        attributes, read,
+        "the policy allows what the adapter projects"
+    );
     for key in ["pk", "sk"] {
-        assert!(attributes.contains(key), "DynamoDB wants the key attributes listed");
+        assert!(
+            attributes.contains(key),
+            "DynamoDB wants the key attributes listed"
+        );
     }
     for attribute in &attributes {
         let lower = attribute.to_ascii_lowercase();
