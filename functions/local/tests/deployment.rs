@@ -1347,3 +1347,710 @@ fn the_deployment_contract_names_every_binary_and_variable() {
         );
     }
 }
+
+// ------------------------------------------------------------------------ WAF ---
+
+/// The account routes of shared/API.md that take no bearer token: the WAF's tighter limit
+/// covers each (its pattern is checked against them and against the template's public auth
+/// routes, so a new one cannot be forgotten).
+const ACCOUNT_ROUTES: &[&str] = &[
+    "/signup",
+    "/login",
+    "/confirm-signup",
+    "/resend-confirmation",
+    "/forgot-password",
+    "/confirm-forgot-password",
+    "/refresh-token",
+];
+
+/// The one web ACL of the template, with its logical id.
+fn web_acl(template: &Value) -> (&str, &Value) {
+    let acls = of_type(template, "AWS::WAFv2::WebACL");
+    assert_eq!(acls.len(), 1, "one web ACL, in front of the REST stage");
+    let (id, acl) = acls[0];
+    (id, get(acl, &["Properties"]).expect("Properties"))
+}
+
+/// A `Number` parameter's default.
+fn number_default(template: &Value, parameter: &str) -> u64 {
+    let p = get(template, &["Parameters", parameter])
+        .unwrap_or_else(|| panic!("no parameter {parameter}"));
+    assert_eq!(str_at(p, &["Type"]), Some("Number"), "{parameter}");
+    get(p, &["Default"])
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("{parameter}: no numeric default"))
+}
+
+/// The web ACL's rules by name.
+fn waf_rules(acl: &Value) -> BTreeMap<String, &Value> {
+    items(get(acl, &["Rules"]))
+        .into_iter()
+        .map(|r| (str_at(r, &["Name"]).expect("Name").to_string(), r))
+        .collect()
+}
+
+/// WAF is on by default and guards the REST stage SAM makes for FestaApi; everything about it
+/// switches together with the stack option.
+#[test]
+fn waf_guards_the_rest_stage_by_default() {
+    let template = template();
+    let option = get(&template, &["Parameters", "WafEnabled"]).expect("parameter WafEnabled");
+    assert_eq!(
+        str_at(option, &["Default"]),
+        Some("true"),
+        "WAF on by default"
+    );
+    let allowed: Vec<&str> = items(get(option, &["AllowedValues"]))
+        .into_iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(allowed, ["true", "false"]);
+    let condition = get(&template, &["Conditions", "WafOn"]).expect("condition WafOn");
+    let (name, arguments) = intrinsic(condition).expect("!Equals");
+    assert_eq!(name, "Equals");
+    let arguments = items(Some(arguments));
+    assert_eq!(arguments.len(), 2);
+    assert_eq!(ref_of(arguments[0]), Some("WafEnabled"));
+    assert_eq!(arguments[1].as_str(), Some("true"));
+
+    let (acl_id, acl) = web_acl(&template);
+    assert_eq!(str_at(acl, &["Scope"]), Some("REGIONAL"));
+    assert!(get(acl, &["DefaultAction", "Allow"]).is_some());
+    let visible = |what: &str, v: &Value| {
+        for flag in ["CloudWatchMetricsEnabled", "SampledRequestsEnabled"] {
+            assert_eq!(
+                get(v, &["VisibilityConfig", flag]).and_then(Value::as_bool),
+                Some(true),
+                "{what}: {flag}"
+            );
+        }
+    };
+    visible(acl_id, acl);
+    for (name, rule) in waf_rules(acl) {
+        visible(&name, rule);
+    }
+
+    // Associated with the stage of FestaApi: `FestaApi.Stage` is SAM's reference to the stage
+    // it generates, which also makes the association wait for that stage.
+    let associations = of_type(&template, "AWS::WAFv2::WebACLAssociation");
+    assert_eq!(associations.len(), 1);
+    let (association_id, association) = associations[0];
+    let properties = get(association, &["Properties"]).expect("Properties");
+    assert_eq!(
+        get(properties, &["WebACLArn"]).and_then(get_att),
+        Some((acl_id.to_string(), "Arn".to_string()))
+    );
+    let arn = get(properties, &["ResourceArn"]).expect("ResourceArn");
+    let text = sub_text(arn).expect("!Sub ResourceArn");
+    let (prefix, stage) = text
+        .split_once("/stages/${")
+        .unwrap_or_else(|| panic!("{association_id}: {text}"));
+    assert_eq!(
+        prefix,
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${FestaApi}"
+    );
+    let stage = stage.strip_suffix('}').expect("ends with the stage");
+    let stage_ref = match intrinsic(arn) {
+        Some((_, Value::Sequence(s))) => get(s.get(1).expect("variables"), &[stage])
+            .and_then(ref_of)
+            .map(String::from),
+        _ => Some(stage.to_string()),
+    };
+    assert_eq!(stage_ref.as_deref(), Some("FestaApi.Stage"), "{text}");
+
+    // The ACL and everything that names it exist exactly when the option is on.
+    for (id, r) in resources(&template) {
+        let id = id.as_str().expect("logical id");
+        let mut all = Vec::new();
+        walk(r, &mut all);
+        let names_acl = all.iter().any(|v| {
+            get_att(v).is_some_and(|(r, _)| r == acl_id)
+                || ref_of(v) == Some(acl_id)
+                || ref_of(v).is_some_and(|p| p.starts_with("Waf"))
+        });
+        if id == acl_id || names_acl || str_at(r, &["Type"]).is_some_and(|t| t.contains("WAF")) {
+            assert_eq!(str_at(r, &["Condition"]), Some("WafOn"), "{id}");
+        }
+    }
+    for (id, output) in mapping(&template, &["Outputs"]) {
+        let mut all = Vec::new();
+        walk(output, &mut all);
+        if all
+            .iter()
+            .any(|v| get_att(v).is_some_and(|(r, _)| r == acl_id))
+        {
+            assert_eq!(str_at(output, &["Condition"]), Some("WafOn"), "{id:?}");
+        }
+    }
+}
+
+/// Per client address: a limit on every route, a tighter one on the account routes' POSTs,
+/// both stack parameters, both answered with the API's 429 problem document.
+#[test]
+fn waf_limits_each_address_and_the_account_routes_tighter() {
+    let template = template();
+    let (_, acl) = web_acl(&template);
+    let rules = waf_rules(acl);
+    let rate_rules: Vec<(&String, &Value)> = rules
+        .iter()
+        .filter_map(|(name, r)| {
+            get(r, &["Statement", "RateBasedStatement"]).map(|statement| (name, statement))
+        })
+        .collect();
+    assert_eq!(rate_rules.len(), 2, "{:?}", rules.keys());
+    let windows: BTreeSet<u64> = [60, 120, 300, 600].into();
+    let mut limits = BTreeMap::new();
+    for (name, statement) in &rate_rules {
+        // Per connection address: a forwarded header would let anyone pick their own.
+        assert_eq!(
+            str_at(statement, &["AggregateKeyType"]),
+            Some("IP"),
+            "{name}"
+        );
+        let limit = get(statement, &["Limit"])
+            .and_then(ref_of)
+            .unwrap_or_else(|| panic!("{name}: the limit is a stack parameter"));
+        let window = get(statement, &["EvaluationWindowSec"])
+            .and_then(ref_of)
+            .unwrap_or_else(|| panic!("{name}: the window is a stack parameter"));
+        let allowed: BTreeSet<u64> =
+            items(get(&template, &["Parameters", window, "AllowedValues"]))
+                .into_iter()
+                .filter_map(Value::as_u64)
+                .collect();
+        assert!(
+            !allowed.is_empty() && allowed.is_subset(&windows),
+            "{window}: WAF accepts only {windows:?}"
+        );
+        assert!(windows.contains(&number_default(&template, window)));
+        limits.insert(
+            get(statement, &["ScopeDownStatement"]).is_some(),
+            number_default(&template, limit),
+        );
+    }
+    let (everyone, accounts) = (limits[&false], limits[&true]);
+    assert_eq!(everyone, 2000, "every route, per address");
+    assert!(accounts < everyone, "the account routes' limit is tighter");
+
+    // The account rule counts POSTs whose path ends in an account route.
+    let (account_rule, account) = rate_rules
+        .iter()
+        .find(|(_, s)| get(s, &["ScopeDownStatement"]).is_some())
+        .expect("account rule");
+    let parts = items(get(
+        account,
+        &["ScopeDownStatement", "AndStatement", "Statements"],
+    ));
+    let method = parts
+        .iter()
+        .find_map(|p| get(p, &["ByteMatchStatement"]))
+        .expect("a method match");
+    assert!(get(method, &["FieldToMatch", "Method"]).is_some());
+    assert_eq!(str_at(method, &["PositionalConstraint"]), Some("EXACTLY"));
+    assert_eq!(str_at(method, &["SearchString"]), Some("POST"));
+    let path = parts
+        .iter()
+        .find_map(|p| get(p, &["RegexMatchStatement"]))
+        .expect("a path pattern");
+    assert!(get(path, &["FieldToMatch", "UriPath"]).is_some());
+    let pattern = str_at(path, &["RegexString"]).expect("RegexString");
+    let pattern = regex_lite::Regex::new(pattern).expect("a regular expression");
+    // As API Gateway's URL (with the stage), a custom domain's (without) and a trailing slash.
+    let forms = |route: &str| -> Vec<String> {
+        vec![
+            route.to_string(),
+            format!("/prod{route}"),
+            format!("/prod{route}/"),
+            format!("/api{route}"),
+        ]
+    };
+    let mut account_routes: BTreeSet<String> =
+        ACCOUNT_ROUTES.iter().map(|r| r.to_string()).collect();
+    for f in functions(&template) {
+        for event in f.events("Api") {
+            if f.code_uri == "./functions/auth"
+                && str_at(event, &["Auth", "Authorizer"]) == Some("NONE")
+            {
+                assert_eq!(str_at(event, &["Method"]), Some("post"), "{}", f.binary);
+                account_routes.insert(str_at(event, &["Path"]).expect("Path").to_string());
+            }
+        }
+    }
+    for route in &account_routes {
+        for form in forms(route) {
+            assert!(pattern.is_match(&form), "{account_rule} misses {form}");
+        }
+    }
+    // No other POST route falls under it, whatever its path variables hold.
+    for (route, methods) in api_routes(&template) {
+        if account_routes.contains(&route) || !methods.contains("POST") {
+            continue;
+        }
+        for name in ACCOUNT_ROUTES {
+            let filled: String = route
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') {
+                        name.trim_start_matches('/')
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            for form in forms(&filled) {
+                assert!(!pattern.is_match(&form), "{account_rule} catches {form}");
+            }
+        }
+    }
+
+    // Both answer 429 with the API's problem document, Retry-After and a readable CORS header.
+    let bodies = mapping(acl, &["CustomResponseBodies"]);
+    for (name, _) in &rate_rules {
+        let response = get(rules[*name], &["Action", "Block", "CustomResponse"])
+            .unwrap_or_else(|| panic!("{name}: blocks with a custom response"));
+        assert_eq!(
+            get(response, &["ResponseCode"]).and_then(Value::as_u64),
+            Some(429),
+            "{name}"
+        );
+        let key = str_at(response, &["CustomResponseBodyKey"]).expect("body key");
+        let body = bodies
+            .get(key)
+            .unwrap_or_else(|| panic!("{name}: no body {key}"));
+        assert_eq!(str_at(body, &["ContentType"]), Some("APPLICATION_JSON"));
+        let problem: serde_json::Value =
+            serde_json::from_str(str_at(body, &["Content"]).expect("Content"))
+                .expect("the body is JSON");
+        assert_eq!(problem["type"], "about:blank");
+        assert_eq!(problem["title"], "Too Many Requests");
+        assert_eq!(problem["status"], 429);
+        assert_eq!(problem["code"], "RATE_LIMITED");
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        let headers: BTreeMap<&str, &Value> = items(get(response, &["ResponseHeaders"]))
+            .into_iter()
+            .map(|h| {
+                (
+                    str_at(h, &["Name"]).expect("Name"),
+                    get(h, &["Value"]).expect("Value"),
+                )
+            })
+            .collect();
+        let window = get(rate_rules[0].1, &["EvaluationWindowSec"]).and_then(ref_of);
+        assert_eq!(
+            headers.get("Retry-After").and_then(|v| ref_of(v)),
+            window,
+            "{name}: Retry-After is the window"
+        );
+        assert_eq!(
+            headers
+                .get("Access-Control-Allow-Origin")
+                .and_then(|v| v.as_str()),
+            Some("*")
+        );
+        assert_eq!(
+            headers
+                .get("Access-Control-Expose-Headers")
+                .and_then(|v| v.as_str()),
+            Some("Retry-After")
+        );
+    }
+}
+
+/// AWS's managed rules after the rate limits, with the body-size rule only counting: the API
+/// accepts 64 KiB and answers 413 itself (shared/API.md), the managed rule would block 8 KB.
+#[test]
+fn waf_runs_the_managed_rules_and_leaves_body_size_to_the_api() {
+    let template = template();
+    let (_, acl) = web_acl(&template);
+    let rules = items(get(acl, &["Rules"]));
+    let priorities: BTreeSet<u64> = rules
+        .iter()
+        .map(|r| {
+            get(r, &["Priority"])
+                .and_then(Value::as_u64)
+                .expect("Priority")
+        })
+        .collect();
+    assert_eq!(priorities.len(), rules.len(), "priorities are unique");
+    let managed = |name: &str| {
+        rules
+            .iter()
+            .find(|r| str_at(r, &["Statement", "ManagedRuleGroupStatement", "Name"]) == Some(name))
+            .unwrap_or_else(|| panic!("no managed rule group {name}"))
+    };
+    let mut last_rate = 0;
+    for r in &rules {
+        if get(r, &["Statement", "RateBasedStatement"]).is_some() {
+            last_rate = last_rate.max(get(r, &["Priority"]).and_then(Value::as_u64).unwrap());
+        }
+    }
+    for name in [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+    ] {
+        let rule = managed(name);
+        assert_eq!(
+            str_at(
+                rule,
+                &["Statement", "ManagedRuleGroupStatement", "VendorName"]
+            ),
+            Some("AWS")
+        );
+        // None: the group's own actions (block) apply; Count would only watch.
+        assert!(get(rule, &["OverrideAction", "None"]).is_some(), "{name}");
+        assert!(
+            get(rule, &["Priority"]).and_then(Value::as_u64) > Some(last_rate),
+            "{name}: requests it blocks still count against the rate limits"
+        );
+    }
+    let overrides: BTreeMap<&str, &Value> = items(get(
+        managed("AWSManagedRulesCommonRuleSet"),
+        &[
+            "Statement",
+            "ManagedRuleGroupStatement",
+            "RuleActionOverrides",
+        ],
+    ))
+    .into_iter()
+    .map(|o| (str_at(o, &["Name"]).expect("Name"), o))
+    .collect();
+    assert_eq!(overrides.len(), 1, "only the body size is overridden");
+    assert!(get(
+        overrides["SizeRestrictions_BODY"],
+        &["ActionToUse", "Count"]
+    )
+    .is_some());
+}
+
+/// WAF's blocks alarm the operators, on the web ACL's own metric.
+#[test]
+fn waf_blocks_raise_an_alarm() {
+    let template = template();
+    let (_, acl) = web_acl(&template);
+    let metric = sub_text(get(acl, &["VisibilityConfig", "MetricName"]).expect("MetricName"))
+        .expect("metric name");
+    let alarms: Vec<(&str, &Value)> = of_type(&template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, a)| str_at(a, &["Properties", "Namespace"]) == Some("AWS/WAFV2"))
+        .collect();
+    assert_eq!(alarms.len(), 1);
+    let (id, alarm) = alarms[0];
+    let properties = get(alarm, &["Properties"]).expect("Properties");
+    assert_eq!(str_at(properties, &["MetricName"]), Some("BlockedRequests"));
+    let dimensions: BTreeMap<&str, &Value> = items(get(properties, &["Dimensions"]))
+        .into_iter()
+        .map(|d| {
+            (
+                str_at(d, &["Name"]).expect("Name"),
+                get(d, &["Value"]).expect("Value"),
+            )
+        })
+        .collect();
+    assert_eq!(sub_text(dimensions["WebACL"]), Some(metric), "{id}");
+    assert_eq!(dimensions["Rule"].as_str(), Some("ALL"));
+    assert_eq!(ref_of(dimensions["Region"]), Some("AWS::Region"));
+    let actions: Vec<Option<&str>> = items(get(properties, &["AlarmActions"]))
+        .into_iter()
+        .map(ref_of)
+        .collect();
+    assert_eq!(actions, vec![Some("AlarmTopic")]);
+}
+
+/// DESIGN.md: every alarm has a runbook line. Every alarm that notifies someone is named in
+/// the README's Runbook.
+#[test]
+fn every_notifying_alarm_has_a_runbook_line() {
+    let template = template();
+    let readme = repo_file("README.md");
+    let runbook = readme
+        .split("## Runbook")
+        .nth(1)
+        .and_then(|r| r.split("\n## ").next())
+        .expect("a Runbook section");
+    let mut notifying = 0;
+    for (id, alarm) in of_type(&template, "AWS::CloudWatch::Alarm") {
+        if get(alarm, &["Properties", "AlarmActions"]).is_none() {
+            continue;
+        }
+        notifying += 1;
+        assert!(
+            runbook.contains(&format!("| `{id}` |")),
+            "the Runbook lacks {id}"
+        );
+    }
+    assert!(notifying >= 8, "found {notifying} notifying alarms");
+}
+
+// ---------------------------------------------------------- least privilege ---
+
+/// DynamoDB actions that only read. Any other DynamoDB action, including one added later or a
+/// wildcard, counts as a write.
+const DYNAMODB_READS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DescribeTable",
+];
+
+/// The table every function knows as `RECORDS_TABLE`: the single table whose partitions belong
+/// to different owners (users, festivals, chat rooms, devices), which only
+/// `dynamodb:LeadingKeys` keeps apart.
+fn records_table(template: &Value) -> String {
+    get(
+        globals(template),
+        &["Environment", "Variables", "RECORDS_TABLE"],
+    )
+    .and_then(ref_of)
+    .expect("RECORDS_TABLE: !Ref <table>")
+    .to_string()
+}
+
+/// The DynamoDB actions of a statement.
+fn dynamodb_actions(statement: &Value) -> Vec<&str> {
+    items(get(statement, &["Action"]))
+        .into_iter()
+        .filter_map(Value::as_str)
+        .filter(|a| a.starts_with("dynamodb:") || *a == "*")
+        .collect()
+}
+
+/// The tables a statement's resources name (`!GetAtt T.Arn`, or `${T.Arn}/index/...`).
+fn statement_tables(statement: &Value) -> Vec<Option<String>> {
+    items(get(statement, &["Resource"]))
+        .into_iter()
+        .map(|r| {
+            if let Some((id, attribute)) = get_att(r) {
+                return (attribute == "Arn").then_some(id);
+            }
+            let text = sub_text(r)?;
+            let id = text.strip_prefix("${")?.split_once(".Arn}")?.0;
+            Some(id.to_string())
+        })
+        .collect()
+}
+
+/// The partition prefixes a statement's `ForAllValues:StringLike` `dynamodb:LeadingKeys`
+/// allows (empty when it has none).
+fn leading_keys(statement: &Value) -> BTreeSet<String> {
+    items(get(
+        statement,
+        &[
+            "Condition",
+            "ForAllValues:StringLike",
+            "dynamodb:LeadingKeys",
+        ],
+    ))
+    .into_iter()
+    .map(|v| v.as_str().expect("a LeadingKeys pattern").to_string())
+    .collect()
+}
+
+/// The partitions of the records table on which `f` may use `action`.
+fn partitions_allowed(f: &Function<'_>, records: &str, action: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for statement in f.statements() {
+        if dynamodb_actions(statement).contains(&action)
+            && statement_tables(statement).contains(&Some(records.to_string()))
+        {
+            let keys = leading_keys(statement);
+            assert!(!keys.is_empty(), "{}: {action} on any partition", f.binary);
+            out.extend(keys);
+        }
+    }
+    out
+}
+
+/// Part of issue 12: every write to the records table, of every function (new ones included),
+/// is confined by `dynamodb:LeadingKeys` to partition prefixes; no write goes through a
+/// wildcard action or resource; every policy is inline, so nothing escapes this check.
+#[test]
+fn every_records_table_write_is_confined_to_partition_prefixes() {
+    let template = template();
+    let records = records_table(&template);
+    let tables: BTreeSet<&str> = of_type(&template, "AWS::DynamoDB::Table")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert!(tables.contains(records.as_str()));
+    let prefix = regex_lite::Regex::new(r"^[A-Z][A-Z_]*#\*$").unwrap();
+    let mut checked = 0;
+    for f in functions(&template) {
+        for policy in items(get(f.properties, &["Policies"])) {
+            assert!(
+                get(policy, &["Statement"]).is_some(),
+                "{}: only inline policies (a managed policy or SAM template escapes this test)",
+                f.binary
+            );
+        }
+        for statement in f.statements() {
+            let actions = dynamodb_actions(statement);
+            let writes: Vec<&&str> = actions
+                .iter()
+                .filter(|a| !DYNAMODB_READS.contains(a))
+                .collect();
+            if actions.is_empty() {
+                continue;
+            }
+            assert_eq!(
+                str_at(statement, &["Effect"]),
+                Some("Allow"),
+                "{}",
+                f.binary
+            );
+            assert!(!actions.contains(&"*") && !actions.contains(&"dynamodb:*"));
+            let named = statement_tables(statement);
+            for table in &named {
+                let table = table
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{}: DynamoDB on an unnamed resource", f.binary));
+                assert!(tables.contains(table), "{}: {table} is no table", f.binary);
+            }
+            if writes.is_empty() || !named.contains(&Some(records.clone())) {
+                continue;
+            }
+            checked += 1;
+            let keys = leading_keys(statement);
+            assert!(
+                !keys.is_empty(),
+                "{}: {writes:?} on {records} without a dynamodb:LeadingKeys condition",
+                f.binary
+            );
+            for key in &keys {
+                assert!(
+                    prefix.is_match(key),
+                    "{}: LeadingKeys {key} is not a partition prefix like USER#*",
+                    f.binary
+                );
+            }
+        }
+    }
+    assert!(checked >= 15, "checked {checked} write statements");
+}
+
+/// The reservation functions write exactly the partitions their transactions touch
+/// (shared/src/adapters/dynamodb/reservations.rs): stock is only ever updated, in
+/// `FESTIVAL#<id>`; the reservation, the guard and the idempotency key live in `USER#<email>`.
+#[test]
+fn the_reservation_functions_write_only_stock_and_the_callers_partition() {
+    let template = template();
+    let records = records_table(&template);
+    let functions = functions(&template);
+    let by_binary = |binary: &str| {
+        functions
+            .iter()
+            .find(|f| f.binary == binary)
+            .unwrap_or_else(|| panic!("no {binary}"))
+    };
+    let set = |keys: &[&str]| -> BTreeSet<String> { keys.iter().map(|k| k.to_string()).collect() };
+    let none = BTreeSet::new();
+
+    let create = by_binary("create-reservation");
+    assert_eq!(
+        partitions_allowed(create, &records, "dynamodb:UpdateItem"),
+        set(&["FESTIVAL#*"])
+    );
+    assert_eq!(
+        partitions_allowed(create, &records, "dynamodb:PutItem"),
+        set(&["USER#*"])
+    );
+    assert_eq!(
+        partitions_allowed(create, &records, "dynamodb:GetItem"),
+        set(&["FESTIVAL#*", "USER#*"])
+    );
+    for action in ["dynamodb:DeleteItem", "dynamodb:BatchWriteItem"] {
+        assert_eq!(
+            partitions_allowed(create, &records, action),
+            none,
+            "{action}"
+        );
+    }
+
+    let cancel = by_binary("cancel-reservation");
+    assert_eq!(
+        partitions_allowed(cancel, &records, "dynamodb:UpdateItem"),
+        set(&["FESTIVAL#*", "USER#*"])
+    );
+    assert_eq!(
+        partitions_allowed(cancel, &records, "dynamodb:DeleteItem"),
+        set(&["USER#*"])
+    );
+    assert_eq!(
+        partitions_allowed(cancel, &records, "dynamodb:GetItem"),
+        set(&["USER#*"])
+    );
+    for action in ["dynamodb:PutItem", "dynamodb:BatchWriteItem"] {
+        assert_eq!(
+            partitions_allowed(cancel, &records, action),
+            none,
+            "{action}"
+        );
+    }
+}
+
+/// The authorizer reads one thing, the login session, and cannot read an account's hashes:
+/// its only DynamoDB permission is GetItem on `USER#` partitions with a projection of exactly
+/// the attributes the session adapter asks for.
+#[test]
+fn the_authorizer_reads_sessions_and_no_password_hash() {
+    let template = template();
+    let records = records_table(&template);
+    let functions = functions(&template);
+    let authorizer = functions
+        .iter()
+        .find(|f| f.binary == "authorizer")
+        .expect("authorizer");
+    let statements: Vec<&Value> = authorizer
+        .statements()
+        .into_iter()
+        .filter(|s| !dynamodb_actions(s).is_empty())
+        .collect();
+    assert_eq!(statements.len(), 1, "one DynamoDB statement");
+    let statement = statements[0];
+    assert_eq!(dynamodb_actions(statement), ["dynamodb:GetItem"]);
+    assert_eq!(statement_tables(statement), [Some(records)]);
+    assert_eq!(
+        leading_keys(statement),
+        BTreeSet::from(["USER#*".to_string()])
+    );
+    let attributes: BTreeSet<&str> = items(get(
+        statement,
+        &[
+            "Condition",
+            "ForAllValues:StringEquals",
+            "dynamodb:Attributes",
+        ],
+    ))
+    .into_iter()
+    .filter_map(Value::as_str)
+    .collect();
+    let read: BTreeSet<&str> = festa::adapters::dynamodb::SESSION_ATTRIBUTES
+        .into_iter()
+        .collect();
+    assert_eq!(
+        attributes, read,
+        "the policy allows what the adapter projects"
+    );
+    for key in ["pk", "sk"] {
+        assert!(
+            attributes.contains(key),
+            "DynamoDB wants the key attributes listed"
+        );
+    }
+    for attribute in &attributes {
+        let lower = attribute.to_ascii_lowercase();
+        assert!(
+            !lower.contains("password") && !lower.contains("code"),
+            "the authorizer may read {attribute}"
+        );
+    }
+    // Without it, a GetItem with no projection (Select ALL_ATTRIBUTES) would be allowed too.
+    assert_eq!(
+        str_at(
+            statement,
+            &["Condition", "StringEqualsIfExists", "dynamodb:Select"]
+        ),
+        Some("SPECIFIC_ATTRIBUTES")
+    );
+}

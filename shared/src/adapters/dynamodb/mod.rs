@@ -59,6 +59,7 @@ use crate::error::{AppError, AppResult};
 pub use aws_sdk_dynamodb::Client;
 pub use chat::DynamoChat;
 pub use connections::DynamoConnections;
+pub use sessions::SESSION_ATTRIBUTES;
 pub use tables::{ensure_chat_tables, ensure_tables};
 
 /// Accounts, sessions and festivals in the single-table records table.

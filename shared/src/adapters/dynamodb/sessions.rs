@@ -12,6 +12,26 @@ use crate::model::Session;
 use crate::ports::SessionStore;
 
 const SESSION_PREFIX: &str = "SESSION#";
+
+/// Every attribute a session read asks for: the key and what [`session_from`] reads. A session
+/// shares its partition with the account (`USER#<email>` / `PROFILE`, which holds the password
+/// hash and the code hashes), so the authorizer's IAM policy (`template.yaml`) allows its
+/// GetItem only with a projection of these names (`dynamodb:Attributes`; DynamoDB wants the
+/// key attributes listed too): an account's hashes stay unreadable to it. Reading an attribute
+/// more here means listing it there as well, which the deployment test checks.
+pub const SESSION_ATTRIBUTES: [&str; 11] = [
+    "pk",
+    "sk",
+    "sessionId",
+    "userId",
+    "email",
+    "name",
+    "refreshHash",
+    "spentHashes",
+    "revoked",
+    "createdAt",
+    "expiresAt",
+];
 /// How long an expired session is kept before DynamoDB's TTL sweeps it.
 const TTL_GRACE_SECS: i64 = 24 * 60 * 60;
 /// How many sessions a sign-out-everywhere revokes at once.
@@ -92,11 +112,23 @@ impl SessionStore for DynamoRecords {
     }
 
     async fn get_session(&self, email: &str, session_id: &str) -> AppResult<Option<Session>> {
+        // Every name through a placeholder (`name` is a reserved word): `#a0, #a1, ...`.
+        let projection = (0..SESSION_ATTRIBUTES.len())
+            .map(|i| format!("#a{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let names = SESSION_ATTRIBUTES
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (format!("#a{i}"), (*name).to_string()))
+            .collect();
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(session_key(email, session_id)))
+            .projection_expression(projection)
+            .set_expression_attribute_names(Some(names))
             .consistent_read(true)
             .send()
             .await
