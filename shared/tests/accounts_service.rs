@@ -28,7 +28,9 @@ fn world() -> World {
     ));
     let accounts = Accounts {
         accounts: records.clone(),
-        sessions: records,
+        sessions: records.clone(),
+        limits: records,
+        mail_hourly_limit: festa::config::DEFAULT_MAIL_HOURLY_LIMIT,
         mailer: outbox.clone(),
         clock: clock.clone(),
         ids: Arc::new(RandomIds::default()),

@@ -379,7 +379,9 @@ impl World {
         let records = self.records()?;
         Ok(Accounts {
             accounts: records.clone(),
-            sessions: records,
+            sessions: records.clone(),
+            limits: records,
+            mail_hourly_limit: festa::config::DEFAULT_MAIL_HOURLY_LIMIT,
             mailer: outbox,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),

@@ -50,7 +50,9 @@ fn harness() -> Harness {
     let state = AuthState {
         accounts: Accounts {
             accounts: records.clone(),
-            sessions: records,
+            sessions: records.clone(),
+            limits: records,
+            mail_hourly_limit: festa::config::DEFAULT_MAIL_HOURLY_LIMIT,
             mailer: outbox.clone(),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
