@@ -219,7 +219,8 @@ impl World {
                     .ok_or("CreateQueue answered no URL")?
                     .to_string()
             }
-            "ADMIT_RATE_PER_SECOND" => match raw {
+            // Stack parameters with a default: the default, as a stack deployed with it gets.
+            "ADMIT_RATE_PER_SECOND" | "MAIL_HOURLY_LIMIT" => match raw {
                 Raw::Text(text) => text.clone(),
                 Raw::Ref(parameter) => template
                     .parameter_defaults
