@@ -32,6 +32,11 @@ pub struct Config {
     pub cache: CacheTarget,
     /// Sender address for SES; mail goes to the local outbox when absent.
     pub mail_from: Option<String>,
+    /// `MAIL_HOURLY_LIMIT`: mails the whole deployment may send per hour (0 sends none), so a
+    /// flood of sign-ups at random addresses stops at a known bill. When unset, Lambda
+    /// functions use [`DEFAULT_MAIL_HOURLY_LIMIT`] and the local platform its own, higher one
+    /// (load tests sign thousands up).
+    pub mail_hourly_limit: Option<u32>,
     /// The SQS queue of admitter ticks; ticks run in process when absent (local platform).
     pub admit_queue_url: Option<String>,
     /// Waiting-room admissions per second per festival (`ADMIT_RATE_PER_SECOND`, 1..=1000).
@@ -58,6 +63,9 @@ pub struct Config {
     pub fcm_base_url: Option<String>,
 }
 
+/// Mails per hour a deployment sends when `MAIL_HOURLY_LIMIT` is unset.
+pub const DEFAULT_MAIL_HOURLY_LIMIT: u32 = 1000;
+
 /// API.md's default admission rate.
 pub const DEFAULT_ADMIT_RATE: u32 = 10;
 
@@ -75,6 +83,7 @@ impl std::fmt::Debug for Config {
             .field("search_table", &self.search_table)
             .field("cache", &redacted_cache(&self.cache))
             .field("mail_from", &self.mail_from)
+            .field("mail_hourly_limit", &self.mail_hourly_limit)
             .field("admit_queue_url", &self.admit_queue_url)
             .field("admit_rate_per_second", &self.admit_rate_per_second)
             .field("event_bus_name", &self.event_bus_name)
@@ -154,6 +163,13 @@ impl Config {
                     )
                 })?,
         };
+        let mail_hourly_limit = get("MAIL_HOURLY_LIMIT")
+            .map(|text| {
+                text.parse::<u32>().map_err(|_| {
+                    AppError::internal("MAIL_HOURLY_LIMIT must be a whole number from 0 up")
+                })
+            })
+            .transpose()?;
         let cors_allowed_origins = get("CORS_ALLOWED_ORIGINS")
             .map(|list| crate::api::cors::parse_origins(&list))
             .transpose()?
@@ -167,6 +183,7 @@ impl Config {
             search_table: get("SEARCH_TABLE"),
             cache,
             mail_from: get("MAIL_FROM"),
+            mail_hourly_limit,
             admit_queue_url: get("ADMIT_QUEUE_URL"),
             admit_rate_per_second,
             event_bus_name: get("EVENT_BUS_NAME"),
@@ -233,6 +250,14 @@ mod tests {
                 .unwrap()
                 .admit_rate_per_second,
             25
+        );
+        assert!(config(&[("MAIL_HOURLY_LIMIT", "lots")]).is_err());
+        assert_eq!(config(&[]).unwrap().mail_hourly_limit, None);
+        assert_eq!(
+            config(&[("MAIL_HOURLY_LIMIT", "250")])
+                .unwrap()
+                .mail_hourly_limit,
+            Some(250)
         );
         let c = config(&[("JWT_SECRET", &"k".repeat(32))]).unwrap();
         assert!(!format!("{c:?}").contains("kkkk"));

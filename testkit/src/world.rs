@@ -23,7 +23,9 @@ use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::Config;
 use festa::model::{Festival, Reservation, Role};
 use festa::ports::{AdmitPolicy, Clock, IdSource, WaitingRoom};
-use festa::services::accounts::{Accounts, ConfirmRequest, LoginRequest, SignupRequest};
+use festa::services::accounts::{
+    Accounts, ConfirmRequest, EmailRequest, LoginRequest, SignupRequest,
+};
 use festa::services::chat::{Chat, RoomTurns};
 use festa::services::directory::FestivalDirectory;
 use festa::services::festivals::{CreateFestivalRequest, Festivals};
@@ -217,7 +219,8 @@ impl World {
                     .ok_or("CreateQueue answered no URL")?
                     .to_string()
             }
-            "ADMIT_RATE_PER_SECOND" => match raw {
+            // Stack parameters with a default: the default, as a stack deployed with it gets.
+            "ADMIT_RATE_PER_SECOND" | "MAIL_HOURLY_LIMIT" => match raw {
                 Raw::Text(text) => text.clone(),
                 Raw::Ref(parameter) => template
                     .parameter_defaults
@@ -379,7 +382,9 @@ impl World {
         let records = self.records()?;
         Ok(Accounts {
             accounts: records.clone(),
-            sessions: records,
+            sessions: records.clone(),
+            limits: records,
+            mail_hourly_limit: festa::config::DEFAULT_MAIL_HOURLY_LIMIT,
             mailer: outbox,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
@@ -419,6 +424,25 @@ impl World {
             .await
             .map_err(|e| format!("confirming {}: {e}", user.email))?;
         Ok(())
+    }
+
+    /// Asks for a password reset of `user` through the account service; answers the code it
+    /// mailed.
+    pub async fn reset_code(&self, user: User) -> Result<String, String> {
+        let outbox = Arc::new(Outbox::new());
+        self.accounts(outbox.clone())?
+            .forgot_password(EmailRequest {
+                email: user.email.into(),
+            })
+            .await
+            .map_err(|e| format!("asking a reset code for {}: {e}", user.email))?;
+        let mail = outbox
+            .mails(Some(user.email))
+            .into_iter()
+            .next()
+            .ok_or("the reset mailed nothing")?;
+        let at = mail.body.find("code is ").ok_or("the mail names no code")? + "code is ".len();
+        Ok(mail.body[at..at + 6].to_string())
     }
 
     /// A confirmed account for `user`, logged in: a live session and its tokens.

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use festa::api::{Access, ApiRequest, ApiResponse, Route};
 use festa::services::accounts::{
-    ConfirmRequest, ConfirmResponse, LoginRequest, RefreshRequest, SignupRequest, SignupResponse,
-    TokenPair, VerifyResponse,
+    AcceptedResponse, ConfirmForgotPasswordRequest, ConfirmRequest, ConfirmResponse, EmailRequest,
+    LoginRequest, RefreshRequest, SignupRequest, SignupResponse, TokenPair, VerifyResponse,
 };
 use festa::{AppResult, Problem};
 use http::{Method, StatusCode};
@@ -17,7 +17,10 @@ use crate::AuthState;
 pub fn routes(state: Arc<AuthState>) -> Vec<Route> {
     vec![
         signup_route(state.clone()),
+        resend_confirmation_route(state.clone()),
         confirm_signup_route(state.clone()),
+        forgot_password_route(state.clone()),
+        confirm_forgot_password_route(state.clone()),
         login_route(state.clone()),
         signout_route(state.clone()),
         verify_token_route(),
@@ -28,6 +31,39 @@ pub fn routes(state: Arc<AuthState>) -> Vec<Route> {
 /// `POST /signup`.
 pub fn signup_route(state: Arc<AuthState>) -> Route {
     Route::new(Method::POST, "/signup", Access::Public, state, signup)
+}
+
+/// `POST /resend-confirmation`.
+pub fn resend_confirmation_route(state: Arc<AuthState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/resend-confirmation",
+        Access::Public,
+        state,
+        resend_confirmation,
+    )
+}
+
+/// `POST /forgot-password`.
+pub fn forgot_password_route(state: Arc<AuthState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/forgot-password",
+        Access::Public,
+        state,
+        forgot_password,
+    )
+}
+
+/// `POST /confirm-forgot-password`.
+pub fn confirm_forgot_password_route(state: Arc<AuthState>) -> Route {
+    Route::new(
+        Method::POST,
+        "/confirm-forgot-password",
+        Access::Public,
+        state,
+        confirm_forgot_password,
+    )
 }
 
 /// `POST /confirm-signup`.
@@ -85,18 +121,99 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(signup, confirm_signup, login, signout, verify_token, refresh_token))]
+#[openapi(paths(
+    signup,
+    resend_confirmation,
+    confirm_signup,
+    forgot_password,
+    confirm_forgot_password,
+    login,
+    signout,
+    verify_token,
+    refresh_token
+))]
 struct AccountsDoc;
 
-/// Registers an account and mails a 6-digit confirmation code.
+/// Registers an account and mails a 6-digit confirmation code (the mail names no one).
+///
+/// A pending sign-up younger than 24 hours is never replaced (its password stays): the owner
+/// confirms it, asks for the code again, or resets the password; an older one is replaced.
+/// Each address gets at most 5 code mails a day (sign-up, resend and reset together); the
+/// deployment sends at most `MAIL_HOURLY_LIMIT` mails an hour.
 #[utoipa::path(post, path = "/signup", tag = "accounts", request_body = SignupRequest,
     responses(
         (status = 201, body = SignupResponse),
         (status = 400, description = "invalid e-mail, short password, bad name", body = Problem),
-        (status = 409, description = "EMAIL_TAKEN", body = Problem)))]
+        (status = 409, description = "EMAIL_TAKEN (a confirmed account) or SIGNUP_PENDING (an unconfirmed sign-up younger than 24 h)", body = Problem),
+        (status = 429, description = "TOO_MANY_ATTEMPTS: the address had its 5 code mails today; `Retry-After` says when one frees", body = Problem,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
+        (status = 503, description = "SERVICE_UNAVAILABLE: the deployment's hourly mail cap is reached (nothing is stored or counted for the address), or a store is down", body = Problem,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
 pub async fn signup(state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiResponse> {
     let created = state.accounts.signup(req.json()?).await?;
     ApiResponse::json(StatusCode::CREATED, &created)
+}
+
+/// Mails a fresh code for the address's pending sign-up (the same sign-up: its password
+/// stays).
+///
+/// Always `202`, whether or not the address has a pending sign-up. Past the address's 5 code
+/// mails a day it still answers `202` and mails nothing, so the answer never tells whether the
+/// address has an account.
+#[utoipa::path(post, path = "/resend-confirmation", tag = "accounts", request_body = EmailRequest,
+    responses(
+        (status = 202, body = AcceptedResponse),
+        (status = 400, description = "VALIDATION_FAILED: invalid e-mail", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE: the deployment's hourly mail cap is reached, or a store is down", body = Problem,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+pub async fn resend_confirmation(state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiResponse> {
+    let accepted = state
+        .accounts
+        .resend_confirmation(req.json::<EmailRequest>()?)
+        .await?;
+    ApiResponse::json(StatusCode::ACCEPTED, &accepted)
+}
+
+/// Mails a 6-digit password reset code, valid 1 hour, if the address has an account (pending
+/// or confirmed); the mail names no one.
+///
+/// Always `202`, whether or not the address has an account. Requests are counted per address
+/// whether or not it has one, so the `429` past 5 codes a day reveals nothing.
+#[utoipa::path(post, path = "/forgot-password", tag = "accounts", request_body = EmailRequest,
+    responses(
+        (status = 202, body = AcceptedResponse),
+        (status = 400, description = "VALIDATION_FAILED: invalid e-mail", body = Problem),
+        (status = 429, description = "TOO_MANY_ATTEMPTS: 5 codes were asked for this address today", body = Problem,
+            headers(("Retry-After" = u64, description = "seconds until a code frees"))),
+        (status = 503, description = "SERVICE_UNAVAILABLE: the deployment's hourly mail cap is reached, or a store is down", body = Problem,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+pub async fn forgot_password(state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiResponse> {
+    let accepted = state
+        .accounts
+        .forgot_password(req.json::<EmailRequest>()?)
+        .await?;
+    ApiResponse::json(StatusCode::ACCEPTED, &accepted)
+}
+
+/// Sets a new password with the mailed reset code: a pending account is confirmed (the code
+/// proves the mailbox), every login of the user is revoked, and the address's failed logins
+/// are forgotten.
+#[utoipa::path(post, path = "/confirm-forgot-password", tag = "accounts",
+    request_body = ConfirmForgotPasswordRequest,
+    responses(
+        (status = 200, body = ConfirmResponse),
+        (status = 400, description = "CODE_MISMATCH, CODE_EXPIRED (after 1 hour) or VALIDATION_FAILED (weak password, malformed code)", body = Problem),
+        (status = 429, description = "TOO_MANY_ATTEMPTS: 5 wrong codes; ask for a new one", body = Problem,
+            headers(("Retry-After" = u64, description = "seconds to wait")))))]
+pub async fn confirm_forgot_password(
+    state: Arc<AuthState>,
+    req: ApiRequest,
+) -> AppResult<ApiResponse> {
+    let confirmed = state
+        .accounts
+        .confirm_forgot_password(req.json::<ConfirmForgotPasswordRequest>()?)
+        .await?;
+    ApiResponse::json(StatusCode::OK, &confirmed)
 }
 
 /// Confirms an account with the mailed code.
@@ -113,13 +230,17 @@ pub async fn confirm_signup(state: Arc<AuthState>, req: ApiRequest) -> AppResult
     ApiResponse::json(StatusCode::OK, &confirmed)
 }
 
-/// Opens a login: a 15-minute access token and a 14-day rotating refresh token.
+/// Opens a login: a 15-minute access token and a 14-day rotating refresh token. Every
+/// attempt counts against the address before the password is checked; a successful login
+/// clears the count.
 #[utoipa::path(post, path = "/login", tag = "accounts", request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
         (status = 400, description = "VALIDATION_FAILED: missing or malformed body", body = Problem),
-        (status = 401, description = "INVALID_CREDENTIALS", body = Problem),
-        (status = 403, description = "USER_NOT_CONFIRMED", body = Problem)))]
+        (status = 401, description = "INVALID_CREDENTIALS (the same for an unknown address)", body = Problem),
+        (status = 403, description = "USER_NOT_CONFIRMED", body = Problem),
+        (status = 429, description = "TOO_MANY_ATTEMPTS: 5 failed logins for this address within 15 minutes; refused even with the right password until the window ends (unknown addresses are counted alike)", body = Problem,
+            headers(("Retry-After" = u64, description = "seconds until the window frees")))))]
 pub async fn login(state: Arc<AuthState>, req: ApiRequest) -> AppResult<ApiResponse> {
     let tokens = state.accounts.login(req.json::<LoginRequest>()?).await?;
     ApiResponse::json(StatusCode::OK, &tokens)

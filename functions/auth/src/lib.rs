@@ -1,4 +1,4 @@
-//! Accounts: sign-up, confirmation, login, refresh, sign-out, token verification, and the
+//! Accounts: sign-up, confirmation, resent codes, password reset, login, refresh, sign-out, token verification, and the
 //! REST API authorizer. Handlers are thin: parse, call `festa::services::accounts`, answer.
 
 pub mod authorizer;
@@ -6,8 +6,9 @@ mod handlers;
 mod state;
 
 pub use handlers::{
-    confirm_signup_route, login_route, openapi, refresh_token_route, routes, signout_route,
-    signup_route, verify_token_route,
+    confirm_forgot_password_route, confirm_signup_route, forgot_password_route, login_route,
+    openapi, refresh_token_route, resend_confirmation_route, routes, signout_route, signup_route,
+    verify_token_route,
 };
 pub use state::AuthState;
 

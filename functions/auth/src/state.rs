@@ -17,7 +17,8 @@ pub struct AuthState {
 
 impl AuthState {
     /// Production wiring: DynamoDB records (`RECORDS_TABLE`), plus what this binary's route
-    /// uses: a mailer for `signup` only (any other route that tried to mail would fail
+    /// uses: a mailer for the routes that mail codes (`signup`, `resend-confirmation`,
+    /// `forgot-password`; any other route that tried to mail would fail
     /// loudly), token keys where tokens are signed or checked. Nothing else is built, so
     /// nothing else is linked.
     pub fn new(
@@ -29,7 +30,12 @@ impl AuthState {
         Ok(AuthState {
             accounts: Accounts {
                 accounts: records.clone(),
-                sessions: records,
+                sessions: records.clone(),
+                limits: records,
+                mail_hourly_limit: env
+                    .config
+                    .mail_hourly_limit
+                    .unwrap_or(festa::config::DEFAULT_MAIL_HOURLY_LIMIT),
                 mailer: mailer.unwrap_or_else(|| Arc::new(NoMail)),
                 clock: Arc::new(SystemClock),
                 ids: Arc::new(RandomIds::default()),

@@ -26,9 +26,12 @@ use lambda_http::aws_lambda_events::iam::IamPolicyEffect;
 use serde_json::{json, Value};
 
 /// Every account binary, each with its sample event `events/<name>.json`.
-const AUTH_EVENTS: [&str; 7] = [
+const AUTH_EVENTS: [&str; 10] = [
     "signup",
+    "resend-confirmation",
     "confirm-signup",
+    "forgot-password",
+    "confirm-forgot-password",
     "login",
     "signout",
     "verify-token",
@@ -50,7 +53,9 @@ fn harness() -> Harness {
     let state = AuthState {
         accounts: Accounts {
             accounts: records.clone(),
-            sessions: records,
+            sessions: records.clone(),
+            limits: records,
+            mail_hourly_limit: festa::config::DEFAULT_MAIL_HOURLY_LIMIT,
             mailer: outbox.clone(),
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
@@ -392,6 +397,156 @@ async fn a_body_over_64_kib_is_a_413_problem() {
         .await
         .assert_problem(413, "PAYLOAD_TOO_LARGE");
     assert!(h.outbox.mails(None).is_empty());
+}
+
+/// The login event with another password.
+fn login_with(password: &str) -> String {
+    edit(&fixture("login"), |v| {
+        v["body"] = Value::String(json!({"email": EMAIL, "password": password}).to_string())
+    })
+}
+
+#[tokio::test]
+async fn a_second_signup_event_for_a_pending_address_is_signup_pending() {
+    let h = harness();
+    signup(&h).await;
+    let code = mailed_code(&h);
+    // A stranger's sign-up of the same address, with their own password.
+    let stranger = edit(&fixture("signup"), |v| {
+        v["body"] = Value::String(
+            json!({"email": EMAIL, "password": "stranger-pass", "name": "Mallory"}).to_string(),
+        )
+    });
+    invoke(&h, "/signup", &stranger)
+        .await
+        .assert_problem(409, "SIGNUP_PENDING");
+    assert_eq!(h.outbox.mails(Some(EMAIL)).len(), 1);
+    let event = fill(&fixture("confirm-signup"), "<confirmation-code>", &code);
+    invoke(&h, "/confirm-signup", &event).await.assert_json(200);
+    invoke(&h, "/login", &login_with("stranger-pass"))
+        .await
+        .assert_problem(401, "INVALID_CREDENTIALS");
+    login(&h).await;
+    invoke(&h, "/signup", &stranger)
+        .await
+        .assert_problem(409, "EMAIL_TAKEN");
+}
+
+#[tokio::test]
+async fn resend_confirmation_event_mails_a_fresh_code_for_the_same_sign_up() {
+    let h = harness();
+    // No sign-up yet: the same 202, and no mail.
+    let before = invoke(&h, "/resend-confirmation", &fixture("resend-confirmation")).await;
+    let before = before.assert_json(202).clone();
+    assert!(h.outbox.mails(None).is_empty());
+
+    signup(&h).await;
+    let first = mailed_code(&h);
+    let answer = invoke(&h, "/resend-confirmation", &fixture("resend-confirmation")).await;
+    assert_eq!(answer.assert_json(202), &before);
+    assert_eq!(h.outbox.mails(Some(EMAIL)).len(), 2);
+    let second = mailed_code(&h);
+    let event = fill(&fixture("confirm-signup"), "<confirmation-code>", &first);
+    if first != second {
+        invoke(&h, "/confirm-signup", &event)
+            .await
+            .assert_problem(400, "CODE_MISMATCH");
+    }
+    let event = fill(&fixture("confirm-signup"), "<confirmation-code>", &second);
+    invoke(&h, "/confirm-signup", &event).await.assert_json(200);
+    // The password is the one signed up with.
+    login(&h).await;
+    // Past five codes a day: still 202, nothing mailed.
+    for _ in 0..5 {
+        invoke(&h, "/resend-confirmation", &fixture("resend-confirmation"))
+            .await
+            .assert_json(202);
+    }
+    assert_eq!(h.outbox.mails(Some(EMAIL)).len(), 2);
+}
+
+#[tokio::test]
+async fn forgot_password_event_mails_only_accounts_and_caps_each_address() {
+    let h = harness();
+    let unknown = invoke(&h, "/forgot-password", &fixture("forgot-password")).await;
+    let unknown = unknown.assert_json(202).clone();
+    assert!(h.outbox.mails(None).is_empty());
+    confirmed_account(&h).await;
+    // The sign-up's code and the request above used two of the address's five codes.
+    for _ in 0..3 {
+        let known = invoke(&h, "/forgot-password", &fixture("forgot-password")).await;
+        assert_eq!(known.assert_json(202), &unknown);
+    }
+    let mails = h.outbox.mails(Some(EMAIL));
+    assert_eq!(mails.len(), 4);
+    assert!(
+        mails[0].subject.contains("password reset"),
+        "{:?}",
+        mails[0]
+    );
+    assert!(!mails[0].body.contains("김페스타"));
+    invoke(&h, "/forgot-password", &fixture("forgot-password"))
+        .await
+        .assert_problem(429, "TOO_MANY_ATTEMPTS");
+}
+
+#[tokio::test]
+async fn confirm_forgot_password_event_replaces_the_password_and_ends_every_login() {
+    let h = harness();
+    confirmed_account(&h).await;
+    let tokens = login(&h).await;
+    invoke(&h, "/forgot-password", &fixture("forgot-password"))
+        .await
+        .assert_json(202);
+    let code = mailed_code(&h);
+    // The sample as it is carries no code.
+    invoke(
+        &h,
+        "/confirm-forgot-password",
+        &fixture("confirm-forgot-password"),
+    )
+    .await
+    .assert_problem(400, "VALIDATION_FAILED");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let event = fill(&fixture("confirm-forgot-password"), "<reset-code>", wrong);
+    invoke(&h, "/confirm-forgot-password", &event)
+        .await
+        .assert_problem(400, "CODE_MISMATCH");
+    let event = fill(&fixture("confirm-forgot-password"), "<reset-code>", &code);
+    let answer = invoke(&h, "/confirm-forgot-password", &event).await;
+    let answer = answer.assert_json(200);
+    assert_eq!(answer["email"], EMAIL);
+    assert_eq!(answer["status"], "CONFIRMED");
+    // The old login is over, the old password refused, the new one works.
+    let event = fill(
+        &fixture("refresh-token"),
+        "<refresh-token>",
+        tokens["refreshToken"].as_str().unwrap(),
+    );
+    invoke(&h, "/refresh-token", &event)
+        .await
+        .assert_problem(401, "UNAUTHORIZED");
+    invoke(&h, "/login", &fixture("login"))
+        .await
+        .assert_problem(401, "INVALID_CREDENTIALS");
+    invoke(&h, "/login", &login_with("a-new-festival-pass"))
+        .await
+        .assert_json(200);
+}
+
+#[tokio::test]
+async fn login_event_locks_the_address_after_five_failures() {
+    let h = harness();
+    confirmed_account(&h).await;
+    for _ in 0..5 {
+        invoke(&h, "/login", &login_with("a-wrong-guess"))
+            .await
+            .assert_problem(401, "INVALID_CREDENTIALS");
+    }
+    // Even the right password is refused now.
+    invoke(&h, "/login", &fixture("login"))
+        .await
+        .assert_problem(429, "TOO_MANY_ATTEMPTS");
 }
 
 /// A sample event without a test here (or in the festivals tests) fails the build's tests.

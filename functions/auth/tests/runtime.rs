@@ -8,7 +8,10 @@
 
 festa_testkit::runtime_tests![
     "signup",
+    "resend-confirmation",
     "confirm-signup",
+    "forgot-password",
+    "confirm-forgot-password",
     "login",
     "signout",
     "verify-token",

@@ -27,7 +27,7 @@ use festa::adapters::system::{RandomIds, SystemClock};
 use festa::config::{CacheTarget, Config};
 use festa::ports::{
     AccountStore, AdmitPolicy, ChatStore, Clock, ConnectionStore, DeviceRegistry, FestivalCalendar,
-    FestivalStore, IdSource, Mailer, PushGateway, ReminderLedger, ReservationEvents,
+    FestivalStore, IdSource, Mailer, PushGateway, RateLimits, ReminderLedger, ReservationEvents,
     ReservationRoster, ReservationStore, SearchIndex, SessionStore, WaitingRoom,
 };
 use festa::prefetch::Prefetched;
@@ -52,6 +52,10 @@ pub use seed::seed_festivals;
 /// The address every administrator of the embedded platform gets when `ADMIN_EMAILS` is unset.
 pub const DEFAULT_LOCAL_ADMIN: &str = "admin@festa.local";
 
+/// Mails per hour the local platform sends when `MAIL_HOURLY_LIMIT` is unset: far above a
+/// deployment's default, since the load tests sign thousands of users up from one machine.
+pub const LOCAL_MAIL_HOURLY_LIMIT: u32 = 1_000_000;
+
 /// A built platform: its router, plus the handles people and tests inspect.
 pub struct Platform {
     pub router: Router,
@@ -75,6 +79,7 @@ pub struct Platform {
 struct Records {
     accounts: Arc<dyn AccountStore>,
     sessions: Arc<dyn SessionStore>,
+    limits: Arc<dyn RateLimits>,
     festivals: Arc<dyn FestivalStore>,
     reservations: Arc<dyn ReservationStore>,
     index: Arc<dyn SearchIndex>,
@@ -136,6 +141,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             Records {
                 accounts: records.clone(),
                 sessions: records.clone(),
+                limits: records.clone(),
                 festivals: records.clone(),
                 reservations: records.clone(),
                 calendar: records.clone(),
@@ -159,6 +165,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             Records {
                 accounts: records.clone(),
                 sessions: records.clone(),
+                limits: records.clone(),
                 festivals: records.clone(),
                 reservations: records.clone(),
                 calendar: records.clone(),
@@ -174,6 +181,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
     let Records {
         accounts,
         sessions,
+        limits,
         festivals: store,
         reservations,
         index,
@@ -255,10 +263,16 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             }
         };
 
+    let mail_hourly_limit = config.mail_hourly_limit.unwrap_or(LOCAL_MAIL_HOURLY_LIMIT);
+    description.push(format!(
+        "mail cap: {mail_hourly_limit} a deployment hour, 5 codes a day per address (MAIL_HOURLY_LIMIT)"
+    ));
     let auth = Arc::new(AuthState {
         accounts: Accounts {
             accounts,
             sessions: sessions.clone(),
+            limits,
+            mail_hourly_limit,
             mailer,
             clock: clock.clone(),
             ids: ids.clone(),

@@ -2053,4 +2053,96 @@ fn the_authorizer_reads_sessions_and_no_password_hash() {
         ),
         Some("SPECIFIC_ATTRIBUTES")
     );
+/// The `dynamodb:LeadingKeys` a function's statements allowing `action` are limited to (empty
+/// when some such statement has no such condition: any partition).
+fn leading_keys(f: &Function<'_>, action: &str) -> Option<BTreeSet<String>> {
+    let mut keys = BTreeSet::new();
+    for statement in f.statements() {
+        let actions: Vec<&str> = items(get(statement, &["Action"]))
+            .into_iter()
+            .filter_map(Value::as_str)
+            .collect();
+        if str_at(statement, &["Effect"]) != Some("Allow") || !actions.contains(&action) {
+            continue;
+        }
+        let limited = get(
+            statement,
+            &[
+                "Condition",
+                "ForAllValues:StringLike",
+                "dynamodb:LeadingKeys",
+            ],
+        )?;
+        keys.extend(
+            items(Some(limited))
+                .into_iter()
+                .filter_map(Value::as_str)
+                .map(String::from),
+        );
+    }
+    Some(keys)
+}
+
+/// Each account function writes only the user partitions and the abuse counters it keeps:
+/// the mail counters for the three routes that mail codes, the failed-login counter for login
+/// and the password reset (which clears it), and nothing of anyone else's.
+#[test]
+fn account_functions_write_only_their_partitions_and_counters() {
+    let template = template();
+    let expected: &[(&str, &[&str])] = &[
+        ("signup", &["USER#*", "MAILTO#*", "MAILHOUR#*"]),
+        ("resend-confirmation", &["USER#*", "MAILTO#*", "MAILHOUR#*"]),
+        ("forgot-password", &["USER#*", "MAILTO#*", "MAILHOUR#*"]),
+        ("confirm-signup", &["USER#*"]),
+        ("confirm-forgot-password", &["USER#*", "LOGINFAIL#*"]),
+        ("login", &["USER#*", "LOGINFAIL#*"]),
+        ("refresh-token", &["USER#*"]),
+    ];
+    let functions = functions(&template);
+    for (binary, keys) in expected {
+        let f = functions
+            .iter()
+            .find(|f| f.binary == *binary)
+            .unwrap_or_else(|| panic!("no function runs {binary}"));
+        for action in [
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ] {
+            let allowed = leading_keys(f, action)
+                .unwrap_or_else(|| panic!("{binary} may {action} on any partition"));
+            let want: BTreeSet<String> = keys.iter().map(|k| k.to_string()).collect();
+            assert_eq!(allowed, want, "{binary}: {action}");
+        }
+    }
+}
+
+/// The mail caps are deployed: the three routes that mail codes get `MAIL_HOURLY_LIMIT` from
+/// the `MailHourlyLimit` parameter, and no other function may send mail at all.
+#[test]
+fn the_mailing_functions_get_the_hourly_mail_cap_and_only_they_send_mail() {
+    let template = template();
+    let parameter =
+        get(&template, &["Parameters", "MailHourlyLimit"]).expect("a MailHourlyLimit parameter");
+    assert_eq!(str_at(parameter, &["Type"]), Some("Number"));
+    let mailers = ["signup", "resend-confirmation", "forgot-password"];
+    for f in functions(&template) {
+        let sends = !f.resources_allowed("ses:SendEmail").is_empty();
+        let cap = get(
+            f.properties,
+            &["Environment", "Variables", "MAIL_HOURLY_LIMIT"],
+        );
+        if mailers.contains(&f.binary.as_str()) {
+            assert!(sends, "{} cannot send mail", f.binary);
+            assert_eq!(
+                cap.and_then(ref_of),
+                Some("MailHourlyLimit"),
+                "{} lacks MAIL_HOURLY_LIMIT",
+                f.binary
+            );
+        } else {
+            assert!(!sends, "{} may send mail", f.binary);
+            assert!(cap.is_none(), "{} gets MAIL_HOURLY_LIMIT", f.binary);
+        }
+    }
 }

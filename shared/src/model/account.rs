@@ -57,17 +57,15 @@ impl Role {
     }
 }
 
-/// A mailed code still waiting to be typed in; only its hash is kept.
+/// A mailed code still waiting to be typed in (a sign-up's confirmation code, or a password
+/// reset code); only its hash is kept. How many codes an address may be mailed is counted
+/// apart from the account (`RateLimits`), so unknown addresses are counted the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingConfirmation {
     pub code_hash: String,
     pub expires_at: DateTime<Utc>,
     /// Attempts at this code so far (each is reserved before the code is compared).
     pub failed_attempts: u32,
-    /// Codes mailed in the current window, so re-signing up cannot reset the attempt limit
-    /// without bound.
-    pub codes_sent: u32,
-    pub window_started_at: DateTime<Utc>,
 }
 
 /// A person who signed up; keyed by the normalised e-mail address.
@@ -80,7 +78,10 @@ pub struct Account {
     pub password_hash: String,
     pub status: AccountStatus,
     pub created_at: DateTime<Utc>,
+    /// The sign-up's confirmation code, while the account is unconfirmed.
     pub confirmation: Option<PendingConfirmation>,
+    /// A password reset code mailed by `POST /forgot-password`, until it is used or replaced.
+    pub password_reset: Option<PendingConfirmation>,
 }
 
 /// One login: the refresh-token chain it hands out and whether it was revoked.

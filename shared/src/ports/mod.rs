@@ -9,6 +9,7 @@ mod chat;
 mod clock;
 mod festivals;
 mod ids;
+mod limits;
 mod mailer;
 mod reminders;
 mod reservations;
@@ -25,6 +26,7 @@ pub use chat::{
 pub use clock::Clock;
 pub use festivals::FestivalStore;
 pub use ids::IdSource;
+pub use limits::{Hit, RateLimits};
 pub use mailer::{Mail, Mailer};
 pub use reminders::{
     Claim, DeviceRegistry, FestivalCalendar, JobBackoff, PushGateway, PushOutcome, ReminderJobs,

@@ -16,6 +16,12 @@ macro_rules! all_cases {
                 code_attempts_are_reserved_up_to_the_limit,
                 mark_confirmed_needs_the_live_code,
                 concurrent_attempts_never_pass_the_limit,
+                renew_code_keeps_the_sign_up,
+                reset_codes_for_pending_and_confirmed_accounts,
+                reset_attempts_are_reserved_up_to_the_limit,
+                rate_limit_counts_up_to_the_limit_per_window,
+                rate_limit_undo_and_clear,
+                concurrent_hits_never_pass_the_limit,
                 session_round_trip,
                 rotate_refresh_races_and_revocation,
                 revoke_session,
@@ -62,8 +68,8 @@ use festa::model::{
     ReservationStatus, Session, TicketStock,
 };
 use festa::ports::{
-    AccountStore, Booking, Cancellation, FestivalStore, GramSignature, IdempotentBooking, Posting,
-    PostingBound, ReservationStore, SearchIndex, SessionStore,
+    AccountStore, Booking, Cancellation, FestivalStore, GramSignature, Hit, IdempotentBooking,
+    Posting, PostingBound, RateLimits, ReservationStore, SearchIndex, SessionStore,
 };
 use futures_util::future::join_all;
 use futures_util::stream::{self, StreamExt};
@@ -92,8 +98,6 @@ fn pending(failed_attempts: u32) -> PendingConfirmation {
         code_hash: format!("code-hash-{}", unique()),
         expires_at: now() + Duration::minutes(10),
         failed_attempts,
-        codes_sent: 2,
-        window_started_at: now() - Duration::hours(1),
     }
 }
 
@@ -106,6 +110,7 @@ fn unconfirmed(email: &str, name: &str) -> Account {
         status: AccountStatus::Unconfirmed,
         created_at: now(),
         confirmation: Some(pending(0)),
+        password_reset: None,
     }
 }
 
@@ -326,6 +331,254 @@ pub async fn concurrent_attempts_never_pass_the_limit(store: &dyn AccountStore) 
         .all(|e| matches!(e, AppError::TooManyAttempts { .. })));
     let account = store.get_account(&email).await.unwrap().unwrap();
     assert_eq!(account.confirmation.unwrap().failed_attempts, 5);
+}
+
+pub async fn renew_code_keeps_the_sign_up(store: &dyn AccountStore) {
+    let email = unique_email();
+    let account = unconfirmed(&email, "Park Seo");
+    store.put_unconfirmed(&account, None).await.unwrap();
+    store.reserve_code_attempt(&email, 5).await.unwrap();
+    let fresh = pending(0);
+    store
+        .renew_code(&email, code_hash(&account), &fresh)
+        .await
+        .unwrap();
+    // Only the code changed, and its attempts start again.
+    assert_eq!(
+        store.get_account(&email).await.unwrap(),
+        Some(Account {
+            confirmation: Some(fresh.clone()),
+            ..account.clone()
+        })
+    );
+    // The old code names nothing any more; neither does a confirmed account or no account.
+    let err = store
+        .renew_code(&email, code_hash(&account), &pending(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+    store
+        .mark_confirmed(&email, &fresh.code_hash, now())
+        .await
+        .unwrap();
+    let err = store
+        .renew_code(&email, &fresh.code_hash, &pending(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+    let confirmed = store.get_account(&email).await.unwrap().unwrap();
+    assert_eq!(confirmed.status, AccountStatus::Confirmed);
+    let nobody = unique_email();
+    let err = store
+        .renew_code(&nobody, "x", &pending(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+    assert_eq!(store.get_account(&nobody).await.unwrap(), None);
+}
+
+pub async fn reset_codes_for_pending_and_confirmed_accounts(store: &dyn AccountStore) {
+    // No account: nothing stored.
+    let nobody = unique_email();
+    assert!(!store.put_reset_code(&nobody, &pending(0)).await.unwrap());
+    assert_eq!(store.get_account(&nobody).await.unwrap(), None);
+
+    // A pending account: the reset replaces the password, confirms it and forgets both codes.
+    let email = unique_email();
+    let account = unconfirmed(&email, "Pending Owner");
+    store.put_unconfirmed(&account, None).await.unwrap();
+    let first = pending(0);
+    assert!(store.put_reset_code(&email, &first).await.unwrap());
+    let second = pending(0);
+    assert!(store.put_reset_code(&email, &second).await.unwrap());
+    let stored = store.get_account(&email).await.unwrap().unwrap();
+    assert_eq!(stored.password_reset, Some(second.clone()));
+    assert_eq!(stored.confirmation, account.confirmation);
+    // The replaced code resets nothing.
+    let err = store
+        .reset_password(&email, &first.code_hash, "new-hash", now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+    assert_eq!(
+        store
+            .get_account(&email)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        account.password_hash
+    );
+    store
+        .reset_password(&email, &second.code_hash, "new-hash", now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_account(&email).await.unwrap(),
+        Some(Account {
+            password_hash: "new-hash".into(),
+            status: AccountStatus::Confirmed,
+            confirmation: None,
+            password_reset: None,
+            ..account.clone()
+        })
+    );
+    // A code is used once.
+    let err = store
+        .reset_password(&email, &second.code_hash, "again", now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+
+    // A confirmed account keeps its other fields through a reset.
+    let third = pending(0);
+    assert!(store.put_reset_code(&email, &third).await.unwrap());
+    store
+        .reset_password(&email, &third.code_hash, "newer-hash", now())
+        .await
+        .unwrap();
+    let after = store.get_account(&email).await.unwrap().unwrap();
+    assert_eq!(after.password_hash, "newer-hash");
+    assert_eq!(after.user_id, account.user_id);
+    assert_eq!(after.status, AccountStatus::Confirmed);
+    assert_eq!(after.password_reset, None);
+}
+
+pub async fn reset_attempts_are_reserved_up_to_the_limit(store: &dyn AccountStore) {
+    let email = unique_email();
+    let account = unconfirmed(&email, "Guessed");
+    store.put_unconfirmed(&account, None).await.unwrap();
+    // No reset code yet: a mismatch, and the sign-up's attempts are untouched.
+    let err = store.reserve_reset_attempt(&email, 3).await.unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+    store.put_reset_code(&email, &pending(0)).await.unwrap();
+    let results = join_all((0..10).map(|_| store.reserve_reset_attempt(&email, 3))).await;
+    let mut granted: Vec<u32> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    granted.sort_unstable();
+    assert_eq!(granted, vec![1, 2, 3]);
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, AppError::TooManyAttempts { .. })));
+    let stored = store.get_account(&email).await.unwrap().unwrap();
+    assert_eq!(stored.password_reset.unwrap().failed_attempts, 3);
+    assert_eq!(stored.confirmation.unwrap().failed_attempts, 0);
+    // A new reset code starts the count again.
+    store.put_reset_code(&email, &pending(0)).await.unwrap();
+    assert_eq!(store.reserve_reset_attempt(&email, 3).await.unwrap(), 1);
+    let err = store
+        .reserve_reset_attempt(&unique_email(), 3)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::CodeMismatch), "got {err:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// RateLimits
+
+/// A whole second, so stores that keep milliseconds give back the same instant.
+fn second() -> DateTime<Utc> {
+    DateTime::from_timestamp(now().timestamp(), 0).unwrap()
+}
+
+fn limit_key() -> String {
+    format!("LOGINFAIL#{}", unique_email())
+}
+
+pub async fn rate_limit_counts_up_to_the_limit_per_window(store: &dyn RateLimits) {
+    let key = limit_key();
+    let start = second();
+    let window = Duration::minutes(15);
+    let ends = start + window;
+    for count in 1..=3 {
+        let at = start + Duration::seconds(i64::from(count) - 1);
+        assert_eq!(
+            store.hit(&key, 3, window, at).await.unwrap(),
+            Hit::Counted {
+                count,
+                resets_at: ends
+            }
+        );
+    }
+    // Full: nothing counted, and the window's end says when to come back.
+    let full = store
+        .hit(&key, 3, window, start + Duration::minutes(14))
+        .await
+        .unwrap();
+    assert_eq!(full, Hit::Limited { resets_at: ends });
+    assert!(!full.counted());
+    // Another key is apart.
+    assert!(store
+        .hit(&limit_key(), 3, window, start)
+        .await
+        .unwrap()
+        .counted());
+    // Once the window has ended, the next hit opens a new one.
+    assert_eq!(
+        store.hit(&key, 3, window, ends).await.unwrap(),
+        Hit::Counted {
+            count: 1,
+            resets_at: ends + window
+        }
+    );
+}
+
+pub async fn rate_limit_undo_and_clear(store: &dyn RateLimits) {
+    let key = limit_key();
+    let start = second();
+    let window = Duration::hours(24);
+    store.hit(&key, 2, window, start).await.unwrap();
+    store.hit(&key, 2, window, start).await.unwrap();
+    assert!(!store.hit(&key, 2, window, start).await.unwrap().counted());
+    // An undone event frees its place, once.
+    store.undo(&key, start).await.unwrap();
+    assert_eq!(
+        store.hit(&key, 2, window, start).await.unwrap(),
+        Hit::Counted {
+            count: 2,
+            resets_at: start + window
+        }
+    );
+    store.undo(&key, start).await.unwrap();
+    store.undo(&key, start).await.unwrap();
+    store.undo(&key, start).await.unwrap();
+    // Never below zero: two fit again, no more.
+    assert!(store.hit(&key, 2, window, start).await.unwrap().counted());
+    assert!(store.hit(&key, 2, window, start).await.unwrap().counted());
+    assert!(!store.hit(&key, 2, window, start).await.unwrap().counted());
+    // Undoing in an ended window, or an unknown key, changes nothing.
+    store.undo(&key, start + window).await.unwrap();
+    store.undo(&limit_key(), start).await.unwrap();
+    assert!(!store.hit(&key, 2, window, start).await.unwrap().counted());
+    // Clearing forgets the window.
+    store.clear(&key).await.unwrap();
+    store.clear(&limit_key()).await.unwrap();
+    let later = start + Duration::minutes(1);
+    assert_eq!(
+        store.hit(&key, 2, window, later).await.unwrap(),
+        Hit::Counted {
+            count: 1,
+            resets_at: later + window
+        }
+    );
+}
+
+pub async fn concurrent_hits_never_pass_the_limit(store: &dyn RateLimits) {
+    let key = limit_key();
+    let at = second();
+    let results = join_all((0..20).map(|_| store.hit(&key, 5, Duration::minutes(15), at))).await;
+    let mut counts: Vec<u32> = results
+        .iter()
+        .filter_map(|r| match r.as_ref().unwrap() {
+            Hit::Counted { count, .. } => Some(*count),
+            Hit::Limited { .. } => None,
+        })
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=5).collect::<Vec<u32>>());
 }
 
 // ---------------------------------------------------------------------------------------------

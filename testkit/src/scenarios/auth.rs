@@ -12,7 +12,10 @@ use crate::world::{World, FAN};
 /// The binaries this area has scenarios for.
 pub const BINARIES: &[&str] = &[
     "signup",
+    "resend-confirmation",
     "confirm-signup",
+    "forgot-password",
+    "confirm-forgot-password",
     "login",
     "signout",
     "verify-token",
@@ -48,6 +51,84 @@ pub async fn prepare(world: &Arc<World>, binary: &str) -> Result<Prepared, Strin
                 })
             }),
         },
+        // A pending sign-up gets a fresh code: 202, and the stored code is another one (the
+        // password stays).
+        "resend-confirmation" => {
+            world.sign_up(FAN).await?;
+            let before = world
+                .records()?
+                .get_account(FAN.email)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the sign-up is stored")?;
+            Prepared {
+                event,
+                check: rest_then(202, move |world, _| {
+                    Box::pin(async move {
+                        let after = world
+                            .records()?
+                            .get_account(FAN.email)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .ok_or("the sign-up is gone")?;
+                        ensure(
+                            after.confirmation.map(|c| c.code_hash)
+                                != before.confirmation.map(|c| c.code_hash),
+                            "a fresh code stored",
+                        )?;
+                        ensure(
+                            after.password_hash == before.password_hash,
+                            "the same password",
+                        )
+                    })
+                }),
+            }
+        }
+        // A confirmed account asks for a reset: 202, and a reset code is stored.
+        "forgot-password" => {
+            world.confirmed(FAN).await?;
+            Prepared {
+                event,
+                check: rest_then(202, |world, _| {
+                    Box::pin(async move {
+                        let stored = world
+                            .records()?
+                            .get_account(FAN.email)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .ok_or("the account is gone")?;
+                        ensure(stored.password_reset.is_some(), "a reset code stored")
+                    })
+                }),
+            }
+        }
+        // The mailed reset code sets the new password and ends the live login.
+        "confirm-forgot-password" => {
+            let login = world.login(FAN).await?;
+            let code = world.reset_code(FAN).await?;
+            let session = login.identity.session_id.clone();
+            Prepared {
+                event: festa::api::replay::fill(&event, "<reset-code>", &code),
+                check: rest_then(200, move |world, body| {
+                    Box::pin(async move {
+                        ensure(body["status"] == "CONFIRMED", "a confirmed account")?;
+                        let records = world.records()?;
+                        let stored = records
+                            .get_account(FAN.email)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .ok_or("the account is gone")?;
+                        ensure(stored.password_reset.is_none(), "the reset code spent")?;
+                        let old = records
+                            .get_session(FAN.email, &session)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .ok_or("the session is gone")?;
+                        ensure(old.revoked, "the old login revoked")
+                    })
+                }),
+            }
+        }
         // The code the sign-up mailed confirms the account.
         "confirm-signup" => {
             let code = world.sign_up(FAN).await?;

@@ -26,6 +26,9 @@
 //! | token's owner | `DEVICE#<sha256(token)>` | `OWNER` (`email`, `token`, `platform`, `activatedAt`) |
 //! | user's device | `DEVICES#<email>` | `DEVICE#<sha256(token)>` (`token`, `platform`, `activatedAt`) |
 //! | reminder sent marker | `REMINDED#<reservationId>#<date>` | `DEVICE#<sha256(token)>` (`state`, `heldUntil`, `ttl`) |
+//! | failed logins of an address | `LOGINFAIL#<email>` | `LIMIT` (`hits`, `windowEnds`, `ttl`) |
+//! | codes mailed to an address | `MAILTO#<email>` | `LIMIT` (as above) |
+//! | mails the deployment sent in an hour | `MAILHOUR#<YYYY-MM-DDTHH>` | `LIMIT` (as above) |
 //!
 //! Search table: pk `<gram>`, sk `<festivalId>`.
 //!
@@ -40,6 +43,7 @@ mod calendar_backfill;
 mod chat;
 mod connections;
 mod festivals;
+mod limits;
 mod reminders;
 mod reservations;
 mod search;

@@ -7,6 +7,7 @@ mod connections;
 mod events;
 mod frames;
 mod ids;
+mod limits;
 mod presence;
 mod records;
 mod reminders;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::{AppError, AppResult};
-use crate::model::{Account, AccountStatus, Festival, Session};
+use crate::model::{Account, AccountStatus, Festival, PendingConfirmation, Session};
 use crate::ports::{AccountStore, FestivalStore, SessionStore};
 
 /// Accounts, sessions and festivals held in process memory.
@@ -16,6 +16,8 @@ pub struct MemoryRecords {
     sessions: Mutex<HashMap<(String, String), Session>>,
     pub(super) festivals: Mutex<BTreeMap<String, Festival>>,
     pub(super) reservations: Mutex<super::reservations::ReservationBook>,
+    /// Rate-limit windows by key: (count, end of the window).
+    pub(super) limits: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
 }
 
 impl MemoryRecords {
@@ -45,6 +47,26 @@ impl AccountStore for MemoryRecords {
             return Err(AppError::EmailTaken);
         }
         accounts.insert(account.email.clone(), account.clone());
+        Ok(())
+    }
+
+    async fn renew_code(
+        &self,
+        email: &str,
+        replaces: &str,
+        code: &PendingConfirmation,
+    ) -> AppResult<()> {
+        let mut accounts = self.accounts.lock().unwrap();
+        let account = accounts
+            .get_mut(email)
+            .filter(|a| a.status == AccountStatus::Unconfirmed)
+            .filter(|a| {
+                a.confirmation
+                    .as_ref()
+                    .is_some_and(|p| p.code_hash == replaces)
+            })
+            .ok_or(AppError::CodeMismatch)?;
+        account.confirmation = Some(code.clone());
         Ok(())
     }
 
@@ -79,6 +101,51 @@ impl AccountStore for MemoryRecords {
         }
         account.status = AccountStatus::Confirmed;
         account.confirmation = None;
+        Ok(())
+    }
+
+    async fn put_reset_code(&self, email: &str, reset: &PendingConfirmation) -> AppResult<bool> {
+        let mut accounts = self.accounts.lock().unwrap();
+        let Some(account) = accounts.get_mut(email) else {
+            return Ok(false);
+        };
+        account.password_reset = Some(reset.clone());
+        Ok(true)
+    }
+
+    async fn reserve_reset_attempt(&self, email: &str, max: u32) -> AppResult<u32> {
+        let mut accounts = self.accounts.lock().unwrap();
+        let reset = accounts
+            .get_mut(email)
+            .and_then(|a| a.password_reset.as_mut())
+            .ok_or(AppError::CodeMismatch)?;
+        if reset.failed_attempts >= max {
+            return Err(AppError::code_attempts_exhausted());
+        }
+        reset.failed_attempts += 1;
+        Ok(reset.failed_attempts)
+    }
+
+    async fn reset_password(
+        &self,
+        email: &str,
+        code_hash: &str,
+        password_hash: &str,
+        _at: DateTime<Utc>,
+    ) -> AppResult<()> {
+        let mut accounts = self.accounts.lock().unwrap();
+        let account = accounts
+            .get_mut(email)
+            .filter(|a| {
+                a.password_reset
+                    .as_ref()
+                    .is_some_and(|r| r.code_hash == code_hash)
+            })
+            .ok_or(AppError::CodeMismatch)?;
+        account.password_hash = password_hash.to_string();
+        account.status = AccountStatus::Confirmed;
+        account.confirmation = None;
+        account.password_reset = None;
         Ok(())
     }
 }

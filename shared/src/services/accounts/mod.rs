@@ -1,4 +1,16 @@
-//! Sign-up with a mailed code, login, refresh-token rotation and sign-out.
+//! Sign-up with a mailed code, password reset, login, refresh-token rotation and sign-out,
+//! with the abuse limits that keep them from being used against someone else's address:
+//! a pending sign-up is never replaced while young (no takeover), codes and failed logins are
+//! capped per address, and the deployment's mail per hour is capped as a whole.
+//!
+//! The rules are split by concern: [`signup`] (sign-up, confirmation, resend), [`reset`]
+//! (forgot / confirm-forgot password), [`login`] (login and its lockout) and [`mail`] (the
+//! mail caps); the types and the session rules are here.
+
+mod login;
+mod mail;
+mod reset;
+mod signup;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -6,23 +18,21 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use super::passwords;
-use super::tokens::{sha256_hex, Identity, RefreshToken, TokenKeys, ACCESS_TTL, REFRESH_TTL};
-use super::validate::{normalize_email, text_field};
+use super::tokens::{Identity, RefreshToken, TokenKeys, ACCESS_TTL};
 use crate::error::{AppError, AppResult};
-use crate::model::{Account, AccountStatus, PendingConfirmation, Role, Session};
-use crate::ports::{AccountStore, Clock, IdSource, Mail, Mailer, SessionStore};
+use crate::model::{AccountStatus, Role, Session};
+use crate::ports::{AccountStore, Clock, IdSource, Mailer, RateLimits, SessionStore};
 use crate::prefetch::Prefetched;
 
-/// How long a mailed code is good for.
+pub use login::{LOGIN_WINDOW, MAX_FAILED_LOGINS};
+pub use mail::{mail_hour_key, CODE_WINDOW, MAX_CODES_PER_WINDOW};
+pub use reset::RESET_CODE_TTL;
+pub use signup::PENDING_SIGNUP_KEPT;
+
+/// How long a mailed confirmation code is good for.
 pub const CODE_TTL: Duration = Duration::hours(24);
 /// Wrong codes tolerated before the code is locked.
 pub const MAX_CODE_ATTEMPTS: u32 = 5;
-/// Codes one address may be mailed per window; with [`MAX_CODE_ATTEMPTS`] this bounds the
-/// guesses at a stranger's address to 25 a day.
-pub const MAX_CODES_PER_WINDOW: u32 = 5;
-/// The window over which codes are counted.
-pub const CODE_WINDOW: Duration = Duration::hours(24);
 /// Spent refresh hashes remembered per login, to recognise a replayed one.
 const SPENT_HASHES_KEPT: usize = 32;
 
@@ -64,6 +74,34 @@ pub struct ConfirmRequest {
 pub struct ConfirmResponse {
     pub email: String,
     pub status: AccountStatus,
+}
+
+/// `POST /resend-confirmation` and `POST /forgot-password` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailRequest {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+}
+
+/// `POST /confirm-forgot-password` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmForgotPasswordRequest {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+/// The `202` of `POST /resend-confirmation` and `POST /forgot-password`: the same words
+/// whether or not the address has an account, so the answer tells a stranger nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptedResponse {
+    pub message: String,
 }
 
 /// `POST /login` body.
@@ -132,177 +170,15 @@ pub struct Accounts {
     pub keys: Option<Prefetched<TokenKeys>>,
     /// Normalised addresses that get the admin role.
     pub admins: Arc<HashSet<String>>,
+    /// The abuse counters every instance shares (failed logins, mails per address and per
+    /// deployment hour).
+    pub limits: Arc<dyn RateLimits>,
+    /// Mails the whole deployment may send in one hour (`MAIL_HOURLY_LIMIT`): a flood of
+    /// sign-ups at random addresses stops there instead of at the SES bill.
+    pub mail_hourly_limit: u32,
 }
 
 impl Accounts {
-    /// Registers (or re-registers an unconfirmed) account and mails a 6-digit code.
-    pub async fn signup(&self, req: SignupRequest) -> AppResult<SignupResponse> {
-        let email = normalize_email(&req.email)?;
-        let name = text_field("name", &req.name, 1, 50, false)?;
-        let password_chars = req.password.chars().count();
-        if password_chars < 8 {
-            return Err(AppError::validation(
-                "password must be at least 8 characters",
-            ));
-        }
-        if password_chars > 128 {
-            return Err(AppError::validation(
-                "password must be at most 128 characters",
-            ));
-        }
-        let existing = self.accounts.get_account(&email).await?;
-        if existing
-            .as_ref()
-            .is_some_and(|a| a.status == AccountStatus::Confirmed)
-        {
-            return Err(AppError::EmailTaken);
-        }
-        let now = self.clock.now();
-        // Each new code resets the attempts, so codes per address are capped per window.
-        let previous = existing.as_ref().and_then(|a| a.confirmation.as_ref());
-        let (codes_sent, window_started_at) = match previous {
-            Some(p) if now < p.window_started_at + CODE_WINDOW => {
-                (p.codes_sent + 1, p.window_started_at)
-            }
-            _ => (1, now),
-        };
-        if codes_sent > MAX_CODES_PER_WINDOW {
-            return Err(AppError::code_attempts_exhausted());
-        }
-        let replaces = previous.map(|p| p.code_hash.clone());
-        let code = self.ids.new_code();
-        let account = Account {
-            user_id: existing.map_or_else(|| self.ids.new_id(), |a| a.user_id),
-            email: email.clone(),
-            name,
-            password_hash: passwords::hash(req.password).await?,
-            status: AccountStatus::Unconfirmed,
-            created_at: now,
-            confirmation: Some(PendingConfirmation {
-                code_hash: sha256_hex(&code),
-                expires_at: now + CODE_TTL,
-                failed_attempts: 0,
-                codes_sent,
-                window_started_at,
-            }),
-        };
-        match self
-            .accounts
-            .put_unconfirmed(&account, replaces.as_deref())
-            .await
-        {
-            Ok(()) => {}
-            // Either the address was confirmed meanwhile, or another sign-up for it won a race.
-            Err(AppError::EmailTaken) => {
-                let now_held = self.accounts.get_account(&email).await?;
-                return Err(match now_held {
-                    Some(a) if a.status == AccountStatus::Confirmed => AppError::EmailTaken,
-                    _ => AppError::code_attempts_exhausted(),
-                });
-            }
-            Err(other) => return Err(other),
-        }
-        self.mailer
-            .send(&Mail {
-                to: email.clone(),
-                subject: "Your Festa confirmation code".into(),
-                body: format!(
-                    "Hello {},\n\nyour Festa confirmation code is {code}. It is valid for 24 hours.\n",
-                    account.name
-                ),
-                sent_at: now,
-            })
-            .await?;
-        Ok(SignupResponse {
-            user_id: account.user_id,
-            email,
-            name: account.name,
-            status: AccountStatus::Unconfirmed,
-        })
-    }
-
-    /// Confirms the account with the mailed code; locks after five wrong codes.
-    pub async fn confirm(&self, req: ConfirmRequest) -> AppResult<ConfirmResponse> {
-        let email = normalize_email(&req.email)?;
-        let code = req.code.trim();
-        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::validation(
-                "code must be the 6 digits from the e-mail",
-            ));
-        }
-        let account = self
-            .accounts
-            .get_account(&email)
-            .await?
-            .ok_or(AppError::CodeMismatch)?;
-        if account.status == AccountStatus::Confirmed {
-            return Ok(ConfirmResponse {
-                email,
-                status: AccountStatus::Confirmed,
-            });
-        }
-        let pending = account.confirmation.ok_or(AppError::CodeMismatch)?;
-        if pending.failed_attempts >= MAX_CODE_ATTEMPTS {
-            return Err(AppError::code_attempts_exhausted());
-        }
-        if pending.expires_at <= self.clock.now() {
-            return Err(AppError::CodeExpired);
-        }
-        // The attempt is taken before the comparison, so parallel guesses cannot outrun the limit.
-        self.accounts
-            .reserve_code_attempt(&email, MAX_CODE_ATTEMPTS)
-            .await?;
-        if sha256_hex(code) != pending.code_hash {
-            return Err(AppError::CodeMismatch);
-        }
-        self.accounts
-            .mark_confirmed(&email, &pending.code_hash, self.clock.now())
-            .await?;
-        Ok(ConfirmResponse {
-            email,
-            status: AccountStatus::Confirmed,
-        })
-    }
-
-    /// Checks the password and opens a new login.
-    pub async fn login(&self, req: LoginRequest) -> AppResult<TokenPair> {
-        // An address that cannot be valid cannot have an account: same answer as a wrong one.
-        let Ok(email) = normalize_email(&req.email) else {
-            return Err(AppError::InvalidCredentials);
-        };
-        let account = self.accounts.get_account(&email).await?;
-        let Some(account) = account else {
-            // Spend the same time as a real check so unknown addresses cannot be told apart.
-            passwords::verify(req.password, DUMMY_HASH.into()).await?;
-            return Err(AppError::InvalidCredentials);
-        };
-        if !passwords::verify(req.password, account.password_hash.clone()).await? {
-            return Err(AppError::InvalidCredentials);
-        }
-        if account.status != AccountStatus::Confirmed {
-            return Err(AppError::UserNotConfirmed);
-        }
-        let now = self.clock.now();
-        let refresh = RefreshToken {
-            email: email.clone(),
-            session_id: self.ids.new_id(),
-            secret: self.ids.new_secret(),
-        };
-        let session = Session {
-            session_id: refresh.session_id.clone(),
-            user_id: account.user_id,
-            email,
-            name: account.name,
-            refresh_hash: refresh.secret_hash(),
-            spent_hashes: Vec::new(),
-            revoked: false,
-            created_at: now,
-            expires_at: now + REFRESH_TTL,
-        };
-        self.sessions.create_session(&session).await?;
-        self.token_pair(&session, &refresh).await
-    }
-
     /// Spends a refresh token for a new pair; a spent one revokes its whole login.
     pub async fn refresh(&self, req: RefreshRequest) -> AppResult<TokenPair> {
         let refused = || AppError::Unauthorized("the refresh token is invalid".into());
@@ -361,7 +237,16 @@ impl Accounts {
 
     /// Ends every login of the caller.
     pub async fn signout(&self, caller: &Identity) -> AppResult<()> {
-        self.sessions.revoke_all_sessions(&caller.email).await?;
+        self.revoke_every_login(&caller.email, &caller.user_id)
+            .await
+    }
+
+    /// Ends every login of a user: sign-out and a password reset both end here, so whatever
+    /// else must end with a login (its refresh tokens; its access tokens, which are checked
+    /// against the session) ends for both the same way.
+    async fn revoke_every_login(&self, email: &str, user_id: &str) -> AppResult<()> {
+        let revoked = self.sessions.revoke_all_sessions(email).await?;
+        tracing::info!(user_id, revoked, "every login of the user revoked");
         Ok(())
     }
 
@@ -433,6 +318,39 @@ pub async fn authenticate(
         ));
     }
     Ok(identity)
+}
+
+/// The password rules of sign-up and reset: 8 to 128 characters.
+fn check_password(password: &str) -> AppResult<()> {
+    let chars = password.chars().count();
+    if chars < 8 {
+        return Err(AppError::validation(
+            "password must be at least 8 characters",
+        ));
+    }
+    if chars > 128 {
+        return Err(AppError::validation(
+            "password must be at most 128 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A mailed code as typed: exactly six digits (surrounding blanks forgiven).
+fn check_code(code: &str) -> AppResult<&str> {
+    let code = code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::validation(
+            "code must be the 6 digits from the e-mail",
+        ));
+    }
+    Ok(code)
+}
+
+/// Whole seconds from `now` until `at`, at least 1: a `Retry-After`.
+fn seconds_until(now: chrono::DateTime<chrono::Utc>, at: chrono::DateTime<chrono::Utc>) -> u64 {
+    let millis = (at - now).num_milliseconds().max(0) as u64;
+    millis.div_ceil(1000).max(1)
 }
 
 /// A real Argon2id hash of a random password, so unknown addresses cost a real verification.
