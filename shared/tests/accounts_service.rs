@@ -4,10 +4,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
-use festa::adapters::memory::{ManualClock, MemoryRecords};
+use festa::adapters::memory::{ManualClock, MemoryPresence, MemoryRecords, RecordedEvictions};
 use festa::adapters::outbox::Outbox;
 use festa::adapters::system::RandomIds;
 use festa::model::Role;
+use festa::ports::{Clock, RoomPresence};
 use festa::services::accounts::{
     authenticate, Accounts, ConfirmRequest, LoginRequest, RefreshRequest, SignupRequest,
 };
@@ -18,6 +19,9 @@ struct World {
     accounts: Accounts,
     outbox: Arc<Outbox>,
     clock: Arc<ManualClock>,
+    /// The chat presence sign-out evicts from, and what it closed.
+    presence: Arc<MemoryPresence>,
+    evictions: Arc<RecordedEvictions>,
 }
 
 fn world() -> World {
@@ -26,6 +30,8 @@ fn world() -> World {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap(),
     ));
+    let presence = Arc::new(MemoryPresence::new());
+    let evictions = Arc::new(RecordedEvictions::new(presence.clone()));
     let accounts = Accounts {
         accounts: records.clone(),
         sessions: records,
@@ -36,11 +42,14 @@ fn world() -> World {
             TokenKeys::from_secret(&[42u8; 32]).unwrap(),
         )),
         admins: Arc::new(HashSet::from(["boss@festa.io".to_string()])),
+        eviction: evictions.clone(),
     };
     World {
         accounts,
         outbox,
         clock,
+        presence,
+        evictions,
     }
 }
 
@@ -361,4 +370,103 @@ async fn a_code_replaced_by_a_new_sign_up_confirms_nothing() {
         })
         .await
         .unwrap();
+}
+
+/// GIVEN a confirmed user with two chat connections open and another user with one,
+/// WHEN the first signs out,
+/// THEN both of their connections are closed and out of presence (their frames are refused),
+/// and the other user's connection is untouched.
+#[tokio::test]
+async fn signout_closes_every_chat_connection_of_the_user_and_no_one_elses() {
+    let w = world();
+    w.accounts.signup(signup("fan@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "fan@festa.io");
+    w.accounts
+        .confirm(ConfirmRequest {
+            email: "fan@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap();
+    let pair = w
+        .accounts
+        .login(LoginRequest {
+            email: "fan@festa.io".into(),
+            password: "correct horse".into(),
+        })
+        .await
+        .unwrap();
+    let me = w
+        .accounts
+        .token_keys()
+        .await
+        .unwrap()
+        .decode(&pair.access_token, w.clock.now())
+        .unwrap();
+    let now = w.clock.now();
+    let later = now + Duration::hours(2);
+    for (user, connection) in [
+        (me.user_id.as_str(), "phone"),
+        (me.user_id.as_str(), "laptop"),
+        ("someone-else", "theirs"),
+    ] {
+        assert!(w
+            .presence
+            .track(user, connection, now, later, 5)
+            .await
+            .unwrap());
+    }
+
+    w.accounts.signout(&me).await.unwrap();
+
+    assert_eq!(w.evictions.closed(), vec!["laptop", "phone"]);
+    for connection in ["phone", "laptop"] {
+        assert!(!w
+            .presence
+            .holds(&me.user_id, connection, now)
+            .await
+            .unwrap());
+    }
+    assert!(w
+        .presence
+        .holds("someone-else", "theirs", now)
+        .await
+        .unwrap());
+}
+
+/// GIVEN a sign-up whose display name hides a right-to-left override or another invisible
+/// formatting character, WHEN it is submitted, THEN it is refused (the name is every
+/// message's senderName), while Korean names and emoji with joiners and skin tones pass.
+#[tokio::test]
+async fn signup_names_refuse_direction_overrides_and_keep_emoji() {
+    let w = world();
+    for (i, name) in [
+        "관리자\u{202E}nimda",
+        "\u{2066}admin\u{2069}",
+        "a\u{200F}b",
+        "x\u{0007}",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let err = w
+            .accounts
+            .signup(SignupRequest {
+                name: name.into(),
+                ..signup(&format!("bad{i}@festa.io"))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "VALIDATION_FAILED", "{name:?}");
+    }
+    let fine = "페스타 👩\u{200D}👩\u{200D}👧 👍🏽 🇰🇷";
+    let made = w
+        .accounts
+        .signup(SignupRequest {
+            name: fine.into(),
+            ..signup("fine@festa.io")
+        })
+        .await
+        .unwrap();
+    assert_eq!(made.name, fine);
 }

@@ -165,7 +165,7 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         ManualClock, MemoryChat, MemoryConnections, MemoryPresence, MemoryRecords, SequentialIds,
     };
     use festa::model::{Festival, Role};
-    use festa::ports::{Clock, ConnectionStore, FestivalStore, RoomPresence};
+    use festa::ports::{Clock, ConnectionStore, FestivalStore, RoomPresence, SessionStore};
     use festa::services::chat::{Chat, RoomTurns};
     use festa::services::directory::FestivalDirectory;
     use festa::services::tokens::Identity;
@@ -210,7 +210,8 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         connections: connections.clone(),
         presence: presence.clone(),
         pusher: Arc::new(pusher(&server).await),
-        festivals: FestivalDirectory::new(records),
+        festivals: FestivalDirectory::new(records.clone()),
+        sessions: records.clone(),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         turns: RoomTurns::default(),
@@ -224,6 +225,22 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         expires_at: Utc::now() + chrono::Duration::hours(1),
     };
     let (ana, ben) = (person("ana"), person("ben"));
+    for who in [&ana, &ben] {
+        records
+            .create_session(&festa::model::Session {
+                session_id: who.session_id.clone(),
+                user_id: who.user_id.clone(),
+                email: who.email.clone(),
+                name: who.name.clone(),
+                refresh_hash: String::new(),
+                spent_hashes: Vec::new(),
+                revoked: false,
+                created_at: Utc::now(),
+                expires_at: Utc::now() + chrono::Duration::days(1),
+            })
+            .await
+            .unwrap();
+    }
     chat.join(&ana, "fest-1").await.unwrap();
     chat.join(&ben, "fest-1").await.unwrap();
     chat.connect(SENDER, &ana).await.unwrap();

@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use festa::adapters::memory::MemoryRecords;
+use festa::adapters::memory::{MemoryPresence, MemoryRecords, RecordedEvictions};
 use festa::adapters::outbox::Outbox;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::api::replay::{
@@ -42,11 +42,16 @@ const STAGE_WILDCARD: &str = "arn:aws:execute-api:ap-northeast-2:123456789012:ab
 struct Harness {
     state: Arc<AuthState>,
     outbox: Arc<Outbox>,
+    /// The chat presence sign-out evicts from, and the connections it closed.
+    presence: Arc<MemoryPresence>,
+    evictions: Arc<RecordedEvictions>,
 }
 
 fn harness() -> Harness {
     let records = Arc::new(MemoryRecords::new());
     let outbox = Arc::new(Outbox::new());
+    let presence = Arc::new(MemoryPresence::new());
+    let evictions = Arc::new(RecordedEvictions::new(presence.clone()));
     let state = AuthState {
         accounts: Accounts {
             accounts: records.clone(),
@@ -58,11 +63,14 @@ fn harness() -> Harness {
                 TokenKeys::from_secret(&[7u8; 32]).unwrap(),
             )),
             admins: Arc::new(HashSet::from(["admin@festa.example".to_string()])),
+            eviction: evictions.clone(),
         },
     };
     Harness {
         state: Arc::new(state),
         outbox,
+        presence,
+        evictions,
     }
 }
 

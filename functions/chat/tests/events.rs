@@ -166,6 +166,7 @@ async fn harness() -> Harness {
             presence: presence.clone(),
             pusher: frames.clone(),
             festivals: FestivalDirectory::new(records.clone()),
+            sessions: records.clone(),
             clock: clock.clone(),
             ids: Arc::new(RandomIds::default()),
             turns: RoomTurns::default(),

@@ -11,7 +11,7 @@ use super::tokens::{sha256_hex, Identity, RefreshToken, TokenKeys, ACCESS_TTL, R
 use super::validate::{normalize_email, text_field};
 use crate::error::{AppError, AppResult};
 use crate::model::{Account, AccountStatus, PendingConfirmation, Role, Session};
-use crate::ports::{AccountStore, Clock, IdSource, Mail, Mailer, SessionStore};
+use crate::ports::{AccountStore, Clock, IdSource, Mail, Mailer, SessionStore, SocketEviction};
 use crate::prefetch::Prefetched;
 
 /// How long a mailed code is good for.
@@ -132,6 +132,10 @@ pub struct Accounts {
     pub keys: Option<Prefetched<TokenKeys>>,
     /// Normalised addresses that get the admin role.
     pub admins: Arc<HashSet<String>>,
+    /// Closes the user's chat connections when their logins end (sign-out, password reset):
+    /// a revoked login must not keep talking over a socket it opened earlier. Functions that
+    /// never end logins hold a refusing one.
+    pub eviction: Arc<dyn SocketEviction>,
 }
 
 impl Accounts {
@@ -359,10 +363,21 @@ impl Accounts {
         self.token_pair(&session, &next).await
     }
 
-    /// Ends every login of the caller.
+    /// Ends every login of the caller and closes their chat connections.
     pub async fn signout(&self, caller: &Identity) -> AppResult<()> {
-        self.sessions.revoke_all_sessions(&caller.email).await?;
-        Ok(())
+        self.revoke_every_login(&caller.email, &caller.user_id)
+            .await
+    }
+
+    /// Revokes every session of the user (refresh tokens die at once; access tokens are
+    /// refused by every check of the login from then on), then closes their open WebSocket
+    /// connections, whose frames are refused from the moment they leave presence. In this
+    /// order, a connection opened meanwhile either is found and closed here, or its `$connect`
+    /// reads the login again after registering and finds it revoked. A failure to close is
+    /// reported (the logins are revoked already; a retry closes what is left).
+    async fn revoke_every_login(&self, email: &str, user_id: &str) -> AppResult<()> {
+        self.sessions.revoke_all_sessions(email).await?;
+        self.eviction.close_user_connections(user_id).await
     }
 
     /// The signing key; a function deployed without one (`JWT_SECRET_ARN`, or `JWT_SECRET`
