@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use festa::ports::{Clock, Mail, Mailer};
+use festa::ports::{Clock, Mail, Mailer, RoomPresence};
 
 use chrono::{Duration, TimeZone, Utc};
-use festa::adapters::memory::{ManualClock, MemoryRecords};
+use festa::adapters::memory::{ManualClock, MemoryPresence, MemoryRecords, RecordedEvictions};
 use festa::adapters::outbox::Outbox;
 use festa::adapters::system::RandomIds;
 use festa::model::Role;
@@ -25,6 +25,9 @@ struct World {
     clock: Arc<ManualClock>,
     /// While set, every mail fails as an SES outage would.
     mail_down: Arc<AtomicBool>,
+    /// The chat presence sign-out evicts from, and what it closed.
+    presence: Arc<MemoryPresence>,
+    evictions: Arc<RecordedEvictions>,
 }
 
 /// The outbox, unless `down` is set: then every send fails.
@@ -54,6 +57,8 @@ fn world_with_mail_cap(mail_hourly_limit: u32) -> World {
         Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap(),
     ));
     let mail_down = Arc::new(AtomicBool::new(false));
+    let presence = Arc::new(MemoryPresence::new());
+    let evictions = Arc::new(RecordedEvictions::new(presence.clone()));
     let accounts = Accounts {
         accounts: records.clone(),
         sessions: records.clone(),
@@ -69,12 +74,15 @@ fn world_with_mail_cap(mail_hourly_limit: u32) -> World {
             TokenKeys::from_secret(&[42u8; 32]).unwrap(),
         )),
         admins: Arc::new(HashSet::from(["boss@festa.io".to_string()])),
+        eviction: evictions.clone(),
     };
     World {
         accounts,
         outbox,
         clock,
         mail_down,
+        presence,
+        evictions,
     }
 }
 
@@ -987,4 +995,103 @@ async fn mail_never_carries_the_name_a_stranger_chose() {
             "{mail:?}"
         );
     }
+}
+
+/// GIVEN a confirmed user with two chat connections open and another user with one,
+/// WHEN the first signs out,
+/// THEN both of their connections are closed and out of presence (their frames are refused),
+/// and the other user's connection is untouched.
+#[tokio::test]
+async fn signout_closes_every_chat_connection_of_the_user_and_no_one_elses() {
+    let w = world();
+    w.accounts.signup(signup("fan@festa.io")).await.unwrap();
+    let code = code_for(&w.outbox, "fan@festa.io");
+    w.accounts
+        .confirm(ConfirmRequest {
+            email: "fan@festa.io".into(),
+            code,
+        })
+        .await
+        .unwrap();
+    let pair = w
+        .accounts
+        .login(LoginRequest {
+            email: "fan@festa.io".into(),
+            password: "correct horse".into(),
+        })
+        .await
+        .unwrap();
+    let me = w
+        .accounts
+        .token_keys()
+        .await
+        .unwrap()
+        .decode(&pair.access_token, w.clock.now())
+        .unwrap();
+    let now = w.clock.now();
+    let later = now + Duration::hours(2);
+    for (user, connection) in [
+        (me.user_id.as_str(), "phone"),
+        (me.user_id.as_str(), "laptop"),
+        ("someone-else", "theirs"),
+    ] {
+        assert!(w
+            .presence
+            .track(user, connection, now, later, 5)
+            .await
+            .unwrap());
+    }
+
+    w.accounts.signout(&me).await.unwrap();
+
+    assert_eq!(w.evictions.closed(), vec!["laptop", "phone"]);
+    for connection in ["phone", "laptop"] {
+        assert!(!w
+            .presence
+            .holds(&me.user_id, connection, now)
+            .await
+            .unwrap());
+    }
+    assert!(w
+        .presence
+        .holds("someone-else", "theirs", now)
+        .await
+        .unwrap());
+}
+
+/// GIVEN a sign-up whose display name hides a right-to-left override or another invisible
+/// formatting character, WHEN it is submitted, THEN it is refused (the name is every
+/// message's senderName), while Korean names and emoji with joiners and skin tones pass.
+#[tokio::test]
+async fn signup_names_refuse_direction_overrides_and_keep_emoji() {
+    let w = world();
+    for (i, name) in [
+        "관리자\u{202E}nimda",
+        "\u{2066}admin\u{2069}",
+        "a\u{200F}b",
+        "x\u{0007}",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let err = w
+            .accounts
+            .signup(SignupRequest {
+                name: name.into(),
+                ..signup(&format!("bad{i}@festa.io"))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "VALIDATION_FAILED", "{name:?}");
+    }
+    let fine = "페스타 👩\u{200D}👩\u{200D}👧 👍🏽 🇰🇷";
+    let made = w
+        .accounts
+        .signup(SignupRequest {
+            name: fine.into(),
+            ..signup("fine@festa.io")
+        })
+        .await
+        .unwrap();
+    assert_eq!(made.name, fine);
 }

@@ -166,7 +166,7 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         ManualClock, MemoryChat, MemoryConnections, MemoryPresence, MemoryRecords, SequentialIds,
     };
     use festa::model::{Festival, Role};
-    use festa::ports::{Clock, ConnectionStore, FestivalStore, RoomPresence};
+    use festa::ports::{Clock, ConnectionStore, FestivalStore, RoomPresence, SessionStore};
     use festa::services::chat::{Chat, RoomTurns};
     use festa::services::directory::FestivalDirectory;
     use festa::services::tokens::Identity;
@@ -211,7 +211,8 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         connections: connections.clone(),
         presence: presence.clone(),
         pusher: Arc::new(pusher(&server).await),
-        festivals: FestivalDirectory::new(records),
+        festivals: FestivalDirectory::new(records.clone()),
+        sessions: records.clone(),
         clock: clock.clone(),
         ids: Arc::new(SequentialIds::default()),
         turns: RoomTurns::default(),
@@ -225,6 +226,22 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         expires_at: Utc::now() + chrono::Duration::hours(1),
     };
     let (ana, ben) = (person("ana"), person("ben"));
+    for who in [&ana, &ben] {
+        records
+            .create_session(&festa::model::Session {
+                session_id: who.session_id.clone(),
+                user_id: who.user_id.clone(),
+                email: who.email.clone(),
+                name: who.name.clone(),
+                refresh_hash: String::new(),
+                spent_hashes: Vec::new(),
+                revoked: false,
+                created_at: Utc::now(),
+                expires_at: Utc::now() + chrono::Duration::days(1),
+            })
+            .await
+            .unwrap();
+    }
     chat.join(&ana, "fest-1").await.unwrap();
     chat.join(&ben, "fest-1").await.unwrap();
     chat.connect(SENDER, &ana).await.unwrap();
@@ -283,4 +300,68 @@ async fn a_gone_connection_is_forgotten_without_failing_the_send() {
         r#"{"action":"sendMessage","chatRoomId":"fest-1","content":"again","clientMsgId":"c2"}"#;
     chat.frame(SENDER, frame).await.unwrap();
     assert_eq!(pushed(STALE).await.len(), 1);
+}
+
+/// Matches a `DeleteConnection` of the given connection.
+fn delete_of(connection_id: &str) -> impl Fn(&Request) -> bool + Send + Sync + 'static {
+    let want = format!("/prod/@connections/{connection_id}");
+    move |request: &Request| request.method.as_str() == "DELETE" && decoded_path(request) == want
+}
+
+/// GIVEN a user with two tracked connections (one already gone at API Gateway) and another
+/// user with one, WHEN the user's connections are closed (sign-out), THEN each of theirs gets
+/// one DeleteConnection (Gone is fine), they leave presence, and the other user's is untouched.
+#[tokio::test]
+async fn eviction_deletes_every_connection_of_the_user_and_takes_gone_in_stride() {
+    use std::sync::Arc;
+
+    use festa::adapters::apigateway_pusher::ApiGatewayEviction;
+    use festa::adapters::memory::MemoryPresence;
+    use festa::ports::{RoomPresence, SocketEviction};
+
+    let server = MockServer::start().await;
+    Mock::given(delete_of(ALICE))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(delete_of(BOB))
+        .respond_with(gone())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let presence = Arc::new(MemoryPresence::new());
+    let now = chrono::Utc::now();
+    let later = now + chrono::Duration::hours(2);
+    for (user, connection) in [("ana", ALICE), ("ana", BOB), ("ben", "BenConn0000=")] {
+        assert!(presence
+            .track(user, connection, now, later, 5)
+            .await
+            .unwrap());
+    }
+    let eviction = ApiGatewayEviction::new(
+        &sdk_config().await,
+        &format!("{}/prod", server.uri()),
+        presence.clone(),
+    );
+
+    eviction.close_user_connections("ana").await.unwrap();
+
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert!(presence.connections_of("ana").await.unwrap().is_empty());
+    assert!(presence.holds("ben", "BenConn0000=", now).await.unwrap());
+    // A failure other than Gone is reported (the connections are out of presence already).
+    let failing = MockServer::start().await;
+    Mock::given(delete_of(ALICE))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&failing)
+        .await;
+    assert!(presence.track("ana", ALICE, now, later, 5).await.unwrap());
+    let eviction = ApiGatewayEviction::new(
+        &sdk_config().await,
+        &format!("{}/prod", failing.uri()),
+        presence.clone(),
+    );
+    assert!(eviction.close_user_connections("ana").await.is_err());
+    assert!(!presence.holds("ana", ALICE, now).await.unwrap());
 }

@@ -75,6 +75,7 @@ fn connection(run: &str, id: &str, user_id: &str, at: DateTime<Utc>) -> Connecti
         connection_id: format!("conn-{run}-{id}"),
         user_id: user_id.to_string(),
         name: format!("name of {user_id}"),
+        session_id: format!("login-{run}-{id}"),
         connected_at: at,
         expires_at: at + Duration::hours(2),
     }

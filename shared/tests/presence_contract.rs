@@ -12,7 +12,7 @@ mod real_redis;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use festa::adapters::memory::MemoryPresence;
 use festa::ports::{Recipient, RoomPresence};
 use rand::RngExt;
@@ -290,10 +290,12 @@ async fn a_users_devices_are_tracked(presence: Arc<dyn RoomPresence>, run: &str)
     let p = presence.as_ref();
     let (alice, bob) = (id(run, "alice"), id(run, "bob"));
     let (a1, a2, b1) = (id(run, "a1"), id(run, "a2"), id(run, "b1"));
-    p.track(&alice, &a1).await.unwrap();
-    p.track(&alice, &a2).await.unwrap();
-    p.track(&alice, &a2).await.unwrap();
-    p.track(&bob, &b1).await.unwrap();
+    let now = Utc::now();
+    let later = now + Duration::hours(2);
+    assert!(p.track(&alice, &a1, now, later, 5).await.unwrap());
+    assert!(p.track(&alice, &a2, now, later, 5).await.unwrap());
+    assert!(p.track(&alice, &a2, now, later, 5).await.unwrap());
+    assert!(p.track(&bob, &b1, now, later, 5).await.unwrap());
     let mut devices = p.connections_of(&alice).await.unwrap();
     devices.sort();
     let mut expected = vec![a1.clone(), a2.clone()];
@@ -312,7 +314,91 @@ async fn a_users_devices_are_tracked(presence: Arc<dyn RoomPresence>, run: &str)
         .is_empty());
 }
 
-async fn send_rate_is_per_connection_and_second(presence: Arc<dyn RoomPresence>, run: &str) {
+async fn a_user_holds_at_most_max_live_connections(presence: Arc<dyn RoomPresence>, run: &str) {
+    let p = presence.as_ref();
+    let (alice, bob) = (id(run, "cap-alice"), id(run, "cap-bob"));
+    let now = DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
+    let later = now + Duration::hours(2);
+    for i in 0..5 {
+        let c = id(run, &format!("cap-a{i}"));
+        assert!(p.track(&alice, &c, now, later, 5).await.unwrap(), "{i}");
+    }
+    let sixth = id(run, "cap-a5");
+    assert!(
+        !p.track(&alice, &sixth, now, later, 5).await.unwrap(),
+        "a sixth is refused"
+    );
+    assert!(!p.holds(&alice, &sixth, now).await.unwrap());
+    assert_eq!(p.connections_of(&alice).await.unwrap().len(), 5);
+    // One already held is tracked again (a retried connect), even at the limit.
+    assert!(p
+        .track(&alice, &id(run, "cap-a0"), now, later, 5)
+        .await
+        .unwrap());
+    // Another user has their own count.
+    assert!(p
+        .track(&bob, &id(run, "cap-b0"), now, later, 5)
+        .await
+        .unwrap());
+    // A closed one frees its place.
+    p.untrack(&alice, &id(run, "cap-a0")).await.unwrap();
+    assert!(p.track(&alice, &sixth, now, later, 5).await.unwrap());
+    assert!(!p
+        .track(&alice, &id(run, "cap-a6"), now, later, 5)
+        .await
+        .unwrap());
+}
+
+async fn expired_connections_stop_counting(presence: Arc<dyn RoomPresence>, run: &str) {
+    let p = presence.as_ref();
+    let alice = id(run, "exp-alice");
+    let t0 = DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
+    let soon = t0 + Duration::minutes(10);
+    for i in 0..5 {
+        let c = id(run, &format!("exp-a{i}"));
+        assert!(p.track(&alice, &c, t0, soon, 5).await.unwrap());
+        assert!(p.holds(&alice, &c, t0).await.unwrap());
+    }
+    // Their `$disconnect`s were lost: once they expire, nobody is locked out.
+    let after = soon + Duration::seconds(1);
+    assert!(!p.holds(&alice, &id(run, "exp-a0"), after).await.unwrap());
+    let fresh = id(run, "exp-fresh");
+    assert!(p
+        .track(&alice, &fresh, after, after + Duration::hours(2), 5)
+        .await
+        .unwrap());
+    assert_eq!(
+        p.connections_of(&alice).await.unwrap(),
+        vec![fresh.clone()],
+        "the expired ones are forgotten"
+    );
+    assert!(p.holds(&alice, &fresh, after).await.unwrap());
+}
+
+async fn eviction_forgets_every_connection_of_the_user(presence: Arc<dyn RoomPresence>, run: &str) {
+    let p = presence.as_ref();
+    let (alice, bob) = (id(run, "ev-alice"), id(run, "ev-bob"));
+    let now = Utc::now();
+    let later = now + Duration::hours(2);
+    let (a1, a2, b1) = (id(run, "ev-a1"), id(run, "ev-a2"), id(run, "ev-b1"));
+    for (user, c) in [(&alice, &a1), (&alice, &a2), (&bob, &b1)] {
+        assert!(p.track(user, c, now, later, 5).await.unwrap());
+    }
+    let mut evicted = p.evict(&alice).await.unwrap();
+    evicted.sort();
+    let mut expected = vec![a1.clone(), a2.clone()];
+    expected.sort();
+    assert_eq!(evicted, expected);
+    assert!(!p.holds(&alice, &a1, now).await.unwrap());
+    assert!(!p.holds(&alice, &a2, now).await.unwrap());
+    assert!(p.connections_of(&alice).await.unwrap().is_empty());
+    assert!(p.holds(&bob, &b1, now).await.unwrap(), "others keep theirs");
+    assert!(p.evict(&alice).await.unwrap().is_empty(), "harmless again");
+    // A connection is held only by its own user.
+    assert!(!p.holds(&alice, &b1, now).await.unwrap());
+}
+
+async fn send_rate_is_per_user_and_second(presence: Arc<dyn RoomPresence>, run: &str) {
     let p = presence.as_ref();
     let (a, b, z) = (id(run, "rate-a"), id(run, "rate-b"), id(run, "rate-z"));
     let second = Utc::now().timestamp();
@@ -327,7 +413,7 @@ async fn send_rate_is_per_connection_and_second(presence: Arc<dyn RoomPresence>,
     for ms in [100, 500, 999] {
         assert!(!p.allow_message(&a, at(second, ms), 10).await.unwrap());
     }
-    // Another connection has its own count.
+    // Another user has their own count.
     assert!(p.allow_message(&b, at(second, 999), 10).await.unwrap());
     // The next second starts again.
     for i in 0..10 {
@@ -405,7 +491,10 @@ contract!(
     read_markers_only_move_forward,
     a_member_who_leaves_is_detached_everywhere,
     a_users_devices_are_tracked,
-    send_rate_is_per_connection_and_second,
+    a_user_holds_at_most_max_live_connections,
+    expired_connections_stop_counting,
+    eviction_forgets_every_connection_of_the_user,
+    send_rate_is_per_user_and_second,
     concurrent_marks_end_at_the_max,
 );
 

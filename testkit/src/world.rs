@@ -390,6 +390,8 @@ impl World {
             ids: Arc::new(RandomIds::default()),
             keys: Some(festa::prefetch::Prefetched::ready(self.keys()?)),
             admins: Arc::new(HashSet::new()),
+            // Seeding never signs anyone out; only the function under test closes sockets.
+            eviction: Arc::new(festa::adapters::refusing::NoEviction),
         })
     }
 
@@ -469,6 +471,30 @@ impl World {
 
     /// Who `user` is to a route behind the authorizer (no login needed: routes trust the
     /// authorizer's context).
+    /// Stores a live login (session) for `identity`, as logging in would, so what checks the
+    /// login (a WebSocket connect) finds it.
+    pub async fn live_login(&self, identity: &Identity) -> Result<(), String> {
+        let now = self.now();
+        festa::ports::SessionStore::create_session(
+            self.records()?.as_ref(),
+            &festa::model::Session {
+                session_id: identity.session_id.clone(),
+                user_id: identity.user_id.clone(),
+                email: identity.email.clone(),
+                name: identity.name.clone(),
+                refresh_hash: String::new(),
+                spent_hashes: Vec::new(),
+                revoked: false,
+                created_at: now,
+                expires_at: now + chrono::Duration::days(14),
+            },
+        )
+        .await
+        .map_err(|e| format!("storing a login: {e}"))
+    }
+
+    /// An identity as an access token of `user` carries (no login stored; see
+    /// [`Self::live_login`]).
     pub fn identity(&self, user: User, role: Role) -> Identity {
         Identity {
             user_id: self.new_id(),
@@ -620,7 +646,8 @@ impl World {
             )),
             presence: self.redis().await?.presence,
             pusher: Arc::new(RecordedFrames::new()),
-            festivals: FestivalDirectory::new(records),
+            festivals: FestivalDirectory::new(records.clone()),
+            sessions: records,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds::default()),
             turns: RoomTurns::default(),

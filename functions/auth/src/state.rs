@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
-use festa::adapters::refusing::NoMail;
+use festa::adapters::refusing::{NoEviction, NoMail};
 use festa::adapters::system::{RandomIds, SystemClock};
-use festa::ports::Mailer;
+use festa::ports::{Mailer, SocketEviction};
 use festa::prefetch::Prefetched;
 use festa::services::accounts::Accounts;
 use festa::services::tokens::TokenKeys;
@@ -41,7 +41,17 @@ impl AuthState {
                 ids: Arc::new(RandomIds::default()),
                 keys,
                 admins: Arc::new(env.config.admin_emails.clone()),
+                eviction: Arc::new(NoEviction),
             },
         })
+    }
+
+    /// The same state, closing the chat connections of users whose logins end: for the routes
+    /// that end logins (`signout`, the password reset), each one line in its `main`:
+    /// `AuthState::new(..)?.closing_sockets(env.socket_eviction().await?)`. Every other route
+    /// keeps the refusing closer, so it needs neither Redis nor the management API.
+    pub fn closing_sockets(mut self, eviction: Arc<dyn SocketEviction>) -> Self {
+        self.accounts.eviction = eviction;
+        self
     }
 }

@@ -9,12 +9,13 @@
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use festa::adapters::memory::MemoryRecords;
+use festa::adapters::memory::{MemoryPresence, MemoryRecords, RecordedEvictions};
 use festa::adapters::outbox::Outbox;
 use festa::adapters::system::{RandomIds, SystemClock};
 use festa::api::replay::{
     edit, events_dir, fill, replay, with_authorizer, without_authorizer, Replayed,
 };
+use festa::ports::{Clock, RoomPresence};
 use festa::services::accounts::Accounts;
 use festa::services::tokens::TokenKeys;
 use festa_auth::authorizer::{authorize, Unauthorized};
@@ -45,11 +46,16 @@ const STAGE_WILDCARD: &str = "arn:aws:execute-api:ap-northeast-2:123456789012:ab
 struct Harness {
     state: Arc<AuthState>,
     outbox: Arc<Outbox>,
+    /// The chat presence sign-out evicts from, and the connections it closed.
+    presence: Arc<MemoryPresence>,
+    evictions: Arc<RecordedEvictions>,
 }
 
 fn harness() -> Harness {
     let records = Arc::new(MemoryRecords::new());
     let outbox = Arc::new(Outbox::new());
+    let presence = Arc::new(MemoryPresence::new());
+    let evictions = Arc::new(RecordedEvictions::new(presence.clone()));
     let state = AuthState {
         accounts: Accounts {
             accounts: records.clone(),
@@ -63,11 +69,14 @@ fn harness() -> Harness {
                 TokenKeys::from_secret(&[7u8; 32]).unwrap(),
             )),
             admins: Arc::new(HashSet::from(["admin@festa.example".to_string()])),
+            eviction: evictions.clone(),
         },
     };
     Harness {
         state: Arc::new(state),
         outbox,
+        presence,
+        evictions,
     }
 }
 
@@ -225,12 +234,48 @@ async fn signout_event_ends_every_login() {
     let first = login(&h).await;
     let second = login(&h).await;
     let access = first["accessToken"].as_str().unwrap();
+    // The user has two chat connections open; someone else has one.
+    let now = SystemClock.now();
+    let me = h
+        .state
+        .accounts
+        .token_keys()
+        .await
+        .unwrap()
+        .decode(access, now)
+        .unwrap();
+    let later = now + chrono::Duration::hours(2);
+    for (user, connection) in [
+        (me.user_id.as_str(), "PhoneConnId="),
+        (me.user_id.as_str(), "LaptopConnId="),
+        ("someone-else", "TheirConnId="),
+    ] {
+        assert!(h
+            .presence
+            .track(user, connection, now, later, 5)
+            .await
+            .unwrap());
+    }
 
     let event = authorized(&h, &fixture("signout"), access).await;
     let answer = invoke(&h, "/signout", &event).await;
     assert_eq!(answer.status, 204, "{}", answer.body);
     assert_eq!(answer.content_type, None);
     assert_eq!(answer.body, Value::Null);
+
+    // Every chat connection of the user is closed and out of presence (its frames are
+    // refused); nobody else's.
+    assert_eq!(h.evictions.closed(), vec!["LaptopConnId=", "PhoneConnId="]);
+    assert!(!h
+        .presence
+        .holds(&me.user_id, "PhoneConnId=", now)
+        .await
+        .unwrap());
+    assert!(h
+        .presence
+        .holds("someone-else", "TheirConnId=", now)
+        .await
+        .unwrap());
 
     // Both logins are over: their access tokens and refresh tokens are refused.
     for tokens in [&first, &second] {

@@ -166,6 +166,7 @@ async fn harness() -> Harness {
             presence: presence.clone(),
             pusher: frames.clone(),
             festivals: FestivalDirectory::new(records.clone()),
+            sessions: records.clone(),
             clock: clock.clone(),
             ids: Arc::new(RandomIds::default()),
             turns: RoomTurns::default(),
@@ -1446,4 +1447,68 @@ async fn every_chat_event_is_answered() {
     let answers = pushed(&h, CONNECTION);
     assert_eq!(answers.len(), 5, "{answers:?}");
     assert!(answers.iter().all(|f| f["type"] == "error"), "{answers:?}");
+}
+
+// ----- abuse limits and ended logins -----
+
+#[tokio::test]
+async fn ws_connect_event_a_sixth_time_for_one_user_is_refused_with_429() {
+    let h = harness().await;
+    let fan = login(&h, FAN).await;
+    for i in 0..5 {
+        connect(&h, &fan, &format!("Fan{i}ConnectionId=")).await;
+    }
+    let event = fill(&fixture("ws-connect"), "<access-token>", &token(&h, &fan));
+    let response = socket(&h, "ws-connect", &on(&event, "Fan5ConnectionId=")).await;
+    assert_status(&response, 429);
+    assert!(!is_open(&h, "Fan5ConnectionId=").await);
+    // Someone else still connects.
+    let park = login(&h, PARK).await;
+    connect(&h, &park, PARK_CONNECTION).await;
+    // A disconnect frees a place.
+    let gone = on(&fixture("ws-disconnect"), "Fan0ConnectionId=");
+    assert_status(&socket(&h, "ws-disconnect", &gone).await, 200);
+    connect(&h, &fan, "Fan5ConnectionId=").await;
+}
+
+#[tokio::test]
+async fn ws_send_message_event_after_sign_out_is_refused_and_not_stored() {
+    let h = harness().await;
+    let fan = member(&h, FAN, CONNECTION).await;
+    let lee = member(&h, LEE, "LeeConnectionId=").await;
+    // What sign-out does: revoke every login, then evict (and close) the connections.
+    h.records.revoke_all_sessions(&fan.email).await.unwrap();
+    let evictions = festa::adapters::memory::RecordedEvictions::new(h.presence.clone());
+    festa::ports::SocketEviction::close_user_connections(&evictions, &fan.user_id)
+        .await
+        .unwrap();
+    assert_eq!(evictions.closed(), vec![CONNECTION.to_string()]);
+
+    send_sample(&h, CONNECTION).await;
+
+    assert_error_frame(&last(&h, CONNECTION), "UNAUTHORIZED", Some(CLIENT_MSG_ID));
+    assert!(pushed_of(&h, "LeeConnectionId=", "message").is_empty());
+    let view = enter(&h, &lee, None).await;
+    assert_eq!(view.assert_json(200)["messages"], json!([]));
+    // Nor can the signed-out token open a new connection.
+    let event = fill(&fixture("ws-connect"), "<access-token>", &token(&h, &fan));
+    assert_status(&socket(&h, "ws-connect", &on(&event, "Again=")).await, 401);
+}
+
+#[tokio::test]
+async fn ws_send_message_event_with_a_direction_override_is_an_invalid_message_frame() {
+    let h = harness().await;
+    member(&h, FAN, CONNECTION).await;
+    send(&h, CONNECTION, "receipt\u{202E}fdp.exe", "bidi-1").await;
+    assert_error_frame(&last(&h, CONNECTION), "INVALID_MESSAGE", Some("bidi-1"));
+    send(
+        &h,
+        CONNECTION,
+        "불꽃 🎆 👩\u{200D}👩\u{200D}👧 🇰🇷",
+        "emoji-1",
+    )
+    .await;
+    assert!(pushed_of(&h, CONNECTION, "ack")
+        .iter()
+        .any(|a| a["clientMsgId"] == "emoji-1"));
 }

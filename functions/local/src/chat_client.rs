@@ -59,6 +59,44 @@ impl ChatClient {
         Ok(ChatClient { sink, frames })
     }
 
+    /// Connects to a full URL expecting a refused upgrade: its status and `Retry-After`
+    /// (seconds), or `None` when the upgrade succeeded or failed otherwise.
+    pub async fn refusal(url: &str) -> Option<(u16, Option<u64>)> {
+        match tokio_tungstenite::connect_async(url).await {
+            Err(tungstenite::Error::Http(response)) => Some((
+                response.status().as_u16(),
+                response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok()),
+            )),
+            _ => None,
+        }
+    }
+
+    /// Sends one JSON frame if the socket still takes it; false when it is closed (a client
+    /// racing its own sign-out).
+    pub async fn try_send(&mut self, frame: &Value) -> bool {
+        self.sink
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .is_ok()
+    }
+
+    /// Whether the server closes the socket within `wait`; frames arriving before the close
+    /// are skipped.
+    pub async fn closed_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.frames.recv()).await {
+                Ok(None) => return true,
+                Ok(Some(_)) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// Sends one JSON frame.
     pub async fn send(&mut self, frame: &Value) {
         self.sink

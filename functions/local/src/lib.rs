@@ -267,6 +267,7 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
     description.push(format!(
         "mail cap: {mail_hourly_limit} a deployment hour, 5 codes a day per address (MAIL_HOURLY_LIMIT)"
     ));
+    let sockets = Arc::new(sockets::LocalSockets::default());
     let auth = Arc::new(AuthState {
         accounts: Accounts {
             accounts,
@@ -278,6 +279,11 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             ids: ids.clone(),
             keys: Some(Prefetched::ready(keys.clone())),
             admins: Arc::new(config.admin_emails.clone()),
+            // Sign-out closes the user's open sockets here, as DeleteConnection does in AWS.
+            eviction: Arc::new(sockets::LocalEviction {
+                presence: presence.clone(),
+                sockets: sockets.clone(),
+            }),
         },
     });
     let directory = FestivalDirectory::new(store.clone());
@@ -347,13 +353,13 @@ pub async fn build(mut config: Config) -> AppResult<Platform> {
             ids: ids.clone(),
         },
     });
-    let sockets = Arc::new(sockets::LocalSockets::default());
     let chat = Chat {
         store: chat_store,
         connections,
         presence,
         pusher: sockets.clone(),
         festivals: directory,
+        sessions: sessions.clone(),
         clock: clock.clone(),
         ids: ids.clone(),
         turns: RoomTurns::default(),

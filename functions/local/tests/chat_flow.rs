@@ -477,8 +477,8 @@ async fn chat(p: &Platform, admin: &str, check_rate: bool) {
                         &format!("burst-{s}-{i}"),
                     ))
                     .await;
-                // Under the per-connection rate limit.
-                tokio::time::sleep(Duration::from_millis(120)).await;
+                // Under the per-user rate limit, Ana's two connections together.
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }
     });
@@ -492,7 +492,9 @@ async fn chat(p: &Platform, admin: &str, check_rate: bool) {
     }
 
     if check_rate {
-        // Over ten messages a second on one connection: RATE_LIMITED, with the client's id.
+        // Over ten messages a second from one user: RATE_LIMITED, with the client's id. In a
+        // fresh second, so the bursts above do not count.
+        start_of_next_second().await;
         for i in 0..30 {
             ana1.send(&send(&room, "spam", &format!("spam-{i}"))).await;
         }
@@ -507,6 +509,8 @@ async fn chat(p: &Platform, admin: &str, check_rate: bool) {
             limited >= 10 && acked >= 10,
             "{acked} acked, {limited} limited"
         );
+        // Ana's next message falls in a fresh second.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
     }
 
     // Leaving: messages stop, and leaving again is 404.
@@ -559,6 +563,166 @@ async fn chat(p: &Platform, admin: &str, check_rate: bool) {
     assert_eq!(view["memberCount"], 1);
 }
 
+/// Sleeps until just after the next whole second, so a burst falls in one rate window.
+async fn start_of_next_second() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let left = 1000 - u64::from(now.subsec_millis());
+    tokio::time::sleep(Duration::from_millis(left + 20)).await;
+}
+
+/// The abuse limits of API.md's chat section, through real sockets: five connections a user
+/// (the sixth upgrade is 429 with Retry-After), ten messages a second per user across all
+/// their connections, no direction overrides in messages, and sign-out closing every socket
+/// of the user so nothing they send afterwards is acted on.
+async fn abuse(p: &Platform, admin: &str, check_rate: bool) {
+    let admin_token = p.account(admin).await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, festival) = p
+        .call(
+            M::POST,
+            "/festivals/create",
+            Some(&admin_token),
+            Some(festival("남용 방지 축제", "abuse")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{festival}");
+    let room = festival["chatRoomId"].as_str().unwrap().to_string();
+    let room_path = format!("/festivals/chatting/{room}");
+    let (dan, eve) = (p.fan("dan").await, p.fan("eve").await);
+    for fan in [&dan, &eve] {
+        let (status, body) = p
+            .call(
+                M::POST,
+                &format!("{room_path}/join"),
+                Some(&fan.token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let dan_url = format!("{}/ws?token={}", p.ws(), dan.token);
+
+    // Five connections; the sixth upgrade is refused with 429 and Retry-After.
+    let mut dans = Vec::new();
+    for _ in 0..5 {
+        dans.push(p.connect(&dan).await);
+    }
+    let (status, retry_after) = ChatClient::refusal(&dan_url)
+        .await
+        .expect("the sixth upgrade is refused");
+    assert_eq!(status, 429);
+    assert!(retry_after >= Some(1), "{retry_after:?}");
+    // Another user is not affected.
+    let mut eve1 = p.connect(&eve).await;
+    // Closing one frees its place (once its disconnect has run).
+    dans.pop().unwrap().close().await;
+    let mut reopened = None;
+    for _ in 0..100 {
+        match ChatClient::connect(&p.ws(), &dan.token).await {
+            Ok(client) => {
+                reopened = Some(client);
+                break;
+            }
+            Err(ConnectError::Refused(429)) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(other) => panic!("reconnecting: {other:?}"),
+        }
+    }
+    dans.push(reopened.expect("a closed connection frees its place"));
+
+    if check_rate {
+        // Eight messages on each of two sockets within one second: sixteen from one user,
+        // so at most ten are taken (each socket alone would be under the limit).
+        start_of_next_second().await;
+        let (first, rest) = dans.split_at_mut(1);
+        let (d1, d2) = (&mut first[0], &mut rest[0]);
+        for i in 0..8 {
+            d1.send(&send(&room, "burst", &format!("r1-{i}"))).await;
+            d2.send(&send(&room, "burst", &format!("r2-{i}"))).await;
+        }
+        let mut frames = drain(d1).await;
+        frames.extend(drain(d2).await);
+        let acked = frames.iter().filter(|f| f["type"] == "ack").count();
+        let limited = frames
+            .iter()
+            .filter(|f| f["type"] == "error" && f["code"] == "RATE_LIMITED")
+            .count();
+        assert_eq!(acked + limited, 16, "{frames:?}");
+        assert!(acked <= 10, "{acked} acked across one user's sockets");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+
+    // Direction overrides are refused; emoji sequences and Korean are fine.
+    for client in dans.iter_mut() {
+        drain(client).await;
+    }
+    drain(&mut eve1).await;
+    let d1 = &mut dans[0];
+    for (i, spoof) in [
+        "invoice\u{202E}fdp.exe",
+        "\u{2067}admin\u{2069}",
+        "a\u{200F}b",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("bidi-{i}");
+        d1.send(&send(&room, spoof, &id)).await;
+        let error = d1.next_of("error", WAIT).await.expect("an error frame");
+        assert_eq!(error["code"], "INVALID_MESSAGE", "{error}");
+        assert_eq!(error["clientMsgId"], id.as_str());
+    }
+    let fine = "축하해요 👩\u{200D}👩\u{200D}👧 👍🏽 🇰🇷\n두 줄";
+    send_and_ack(d1, &room, fine, "emoji-1").await;
+    let heard = eve1.next_of("message", WAIT).await.expect("Eve hears it");
+    assert_eq!(heard["content"], fine);
+    assert!(
+        drain(&mut eve1)
+            .await
+            .iter()
+            .all(|f| f["type"] != "message"),
+        "refused messages reach nobody"
+    );
+
+    // Sign-out closes every socket of Dan's; nothing sent on them afterwards is acted on.
+    let (status, body) = p.call(M::POST, "/signout", Some(&dan.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for client in dans.iter_mut() {
+        assert!(
+            client.closed_within(WAIT).await,
+            "sign-out closes the socket"
+        );
+    }
+    let _ = dans[0]
+        .try_send(&send(&room, "after sign-out", "late-1"))
+        .await;
+    assert!(
+        drain(&mut eve1)
+            .await
+            .iter()
+            .all(|f| f["type"] != "message"),
+        "nothing Dan sends after signing out reaches the room"
+    );
+    let (status, view) = p.call(M::GET, &room_path, Some(&eve.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert!(view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["content"] != "after sign-out"));
+    // The signed-out token opens nothing any more; Eve's socket lives on.
+    assert_eq!(
+        ChatClient::refusal(&dan_url)
+            .await
+            .map(|(status, _)| status),
+        Some(401)
+    );
+    send_and_ack(&mut eve1, &room, "still here", "e-1").await;
+}
+
 async fn send_and_ack(client: &mut ChatClient, room: &str, content: &str, id: &str) -> u64 {
     client.send(&send(room, content, id)).await;
     let ack = client.next_of("ack", WAIT).await.expect("an ack");
@@ -579,6 +743,30 @@ async fn chat_in_memory() {
     let admin = unique("admin");
     let p = start(&[("ADMIN_EMAILS", admin.clone())]).await;
     chat(&p, &admin, true).await;
+}
+
+#[tokio::test]
+async fn abuse_limits_in_memory() {
+    let admin = unique("admin");
+    let p = start(&[("ADMIN_EMAILS", admin.clone())]).await;
+    abuse(&p, &admin, true).await;
+}
+
+#[tokio::test]
+async fn abuse_limits_on_redis_and_dynamodb() {
+    let Some(redis) = real_redis() else {
+        return;
+    };
+    let admin = unique("admin");
+    let run = ulid_like();
+    let p = start(&[
+        ("ADMIN_EMAILS", admin.clone()),
+        ("REDIS_URL", redis),
+        ("RECORDS_TABLE", format!("abuse-records-{run}")),
+        ("SEARCH_TABLE", format!("abuse-search-{run}")),
+    ])
+    .await;
+    abuse(&p, &admin, false).await;
 }
 
 #[tokio::test]

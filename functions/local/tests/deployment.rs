@@ -52,6 +52,8 @@ const REQUIRED_BY_BINARY: &[(&str, &[&str])] = &[
     ("login", &["JWT_SECRET_ARN"]),
     ("refresh-token", &["JWT_SECRET_ARN"]),
     ("ws-connect", &["JWT_SECRET_ARN"]),
+    // Sign-out closes the user's chat connections: presence in Redis, the management API.
+    ("signout", &["REDIS_URL", "CHAT_CALLBACK_URL"]),
     (
         "reminder-planner",
         &["RECORDS_TABLE", "REMINDER_QUEUE_URL", "PUSH_QUEUE_URL"],
@@ -1224,6 +1226,53 @@ fn the_jwt_key_is_a_generated_secret_only_its_readers_may_read() {
     }
 }
 
+/// Sign-out closes the user's WebSocket connections (shared/API.md): the signout function
+/// reaches Redis from inside the VPC and may only DELETE connections of the chat stage. And a
+/// revoked access token is refused within at most 60 s: the authorizer's cache is no longer.
+#[test]
+fn signout_closes_sockets_and_the_authorizer_caches_at_most_a_minute() {
+    let template = template();
+    let functions = functions(&template);
+    let signout = functions
+        .iter()
+        .find(|f| f.binary == "signout")
+        .expect("a signout function");
+    assert!(
+        get(signout.properties, &["VpcConfig", "SubnetIds"]).is_some(),
+        "signout reaches Redis in the VPC"
+    );
+    let manage: Vec<String> = signout
+        .statements()
+        .into_iter()
+        .filter(|st| {
+            items(get(st, &["Action"]))
+                .into_iter()
+                .any(|a| a.as_str() == Some("execute-api:ManageConnections"))
+        })
+        .filter_map(|st| get(st, &["Resource"]).and_then(sub_text).map(String::from))
+        .collect();
+    assert_eq!(manage.len(), 1, "{manage:?}");
+    assert!(
+        manage[0].contains("${ChatApi}/${Stage}/DELETE/@connections/"),
+        "{}",
+        manage[0]
+    );
+    let ttl = get(
+        resource(&template, "FestaApi"),
+        &[
+            "Properties",
+            "Auth",
+            "Authorizers",
+            "TokenAuthorizer",
+            "Identity",
+            "ReauthorizeEvery",
+        ],
+    )
+    .and_then(Value::as_u64)
+    .expect("the authorizer's cache time is set");
+    assert!(ttl <= 60, "authorizer results cached {ttl} s");
+}
+
 /// Redis holds authoritative state: two nodes in two AZs with failover, nothing evicted.
 #[test]
 fn redis_fails_over_and_never_evicts() {
@@ -2053,9 +2102,11 @@ fn the_authorizer_reads_sessions_and_no_password_hash() {
         ),
         Some("SPECIFIC_ATTRIBUTES")
     );
+}
+
 /// The `dynamodb:LeadingKeys` a function's statements allowing `action` are limited to (empty
 /// when some such statement has no such condition: any partition).
-fn leading_keys(f: &Function<'_>, action: &str) -> Option<BTreeSet<String>> {
+fn leading_keys_of(f: &Function<'_>, action: &str) -> Option<BTreeSet<String>> {
     let mut keys = BTreeSet::new();
     for statement in f.statements() {
         let actions: Vec<&str> = items(get(statement, &["Action"]))
@@ -2109,7 +2160,7 @@ fn account_functions_write_only_their_partitions_and_counters() {
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
         ] {
-            let allowed = leading_keys(f, action)
+            let allowed = leading_keys_of(f, action)
                 .unwrap_or_else(|| panic!("{binary} may {action} on any partition"));
             let want: BTreeSet<String> = keys.iter().map(|k| k.to_string()).collect();
             assert_eq!(allowed, want, "{binary}: {action}");

@@ -1,12 +1,17 @@
-//! The production [`ConnectionPusher`]: API Gateway's management API `PostToConnection`.
+//! The production [`ConnectionPusher`] (API Gateway's management API `PostToConnection`) and
+//! [`SocketEviction`] (`DeleteConnection` of every connection the presence store holds for
+//! the user).
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_sdk_apigatewaymanagement::operation::delete_connection::DeleteConnectionError;
 use aws_sdk_apigatewaymanagement::operation::post_to_connection::PostToConnectionError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 
 use super::aws::SdkConfig;
 use crate::error::AppResult;
-use crate::ports::{ConnectionPusher, Push};
+use crate::ports::{ConnectionPusher, Push, RoomPresence, SocketEviction};
 
 /// Pushes frames to the connections of one WebSocket API stage.
 #[derive(Debug, Clone)]
@@ -51,5 +56,58 @@ impl ConnectionPusher for ApiGatewayPusher {
                 &err,
             )),
         }
+    }
+}
+
+/// Closes a signed-out user's WebSocket connections: takes them out of the presence store
+/// (Redis) at once, so their frames are refused from then on, then asks API Gateway to close
+/// each one (`DeleteConnection`), which also runs their `$disconnect`.
+#[derive(Clone)]
+pub struct ApiGatewayEviction {
+    presence: Arc<dyn RoomPresence>,
+    client: aws_sdk_apigatewaymanagement::Client,
+}
+
+impl ApiGatewayEviction {
+    /// An evictor for the stage at `callback_url` (`CHAT_CALLBACK_URL`) that finds the user's
+    /// connections in `presence`; build it once per cold start.
+    pub fn new(config: &SdkConfig, callback_url: &str, presence: Arc<dyn RoomPresence>) -> Self {
+        Self {
+            presence,
+            client: super::aws::apigateway_management(config, callback_url),
+        }
+    }
+}
+
+#[async_trait]
+impl SocketEviction for ApiGatewayEviction {
+    async fn close_user_connections(&self, user_id: &str) -> AppResult<()> {
+        let connections = self.presence.evict(user_id).await?;
+        let mut failure = None;
+        for connection_id in connections {
+            match self
+                .client
+                .delete_connection()
+                .connection_id(&connection_id)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                // 410: closed already (or expired); nothing is left to close.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(DeleteConnectionError::is_gone_exception) => {}
+                // Every other connection is still closed; the first failure is reported (the
+                // connection is out of presence already, so its frames stay refused).
+                Err(err) => {
+                    failure.get_or_insert(super::aws::call_failed(
+                        "API Gateway DeleteConnection",
+                        &err,
+                    ));
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
     }
 }

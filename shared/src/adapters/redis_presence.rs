@@ -9,8 +9,11 @@
 //! | `festa:chat:{roomId}:online` | hash | attached connection → its user |
 //! | `festa:chat:{roomId}:viewing` | set | connections viewing the room |
 //! | `festa:chat:{roomId}:read` | hash | user → read marker (decimal `seq`) |
-//! | `festa:chat:rate:{connectionId}:<epochSecond>` | string | messages sent in that second, expiring after 2 s |
-//! | `festa:chat:user:{userId}:connections` | set | the user's open connections, expiring 3 h after the last connect |
+//! | `festa:chat:rate:{userId}:<epochSecond>` | string | messages the user sent in that second (all connections), expiring after 2 s |
+//! | `festa:chat:user:{userId}:live` | sorted set | the user's open connections, scored by when each expires (epoch ms); the key expires with its last connection |
+//!
+//! (`live` replaced a plain set at `…:connections`: a new name, so a rollout never meets a key
+//! of the old type; the old keys expire on their own within 3 hours.)
 //!
 //! Every call is one round trip and atomic on the server (a Lua script, one command or a
 //! MULTI), except [`RoomPresence::read_markers`], which pipelines one `HGET` per room: rooms
@@ -95,6 +98,28 @@ end
 return out
 "#;
 
+/// KEYS: the user's live set. ARGV: connection, now (ms), expires (ms), max. Forgets expired
+/// connections, then adds this one unless the user already holds `max` others; 1 when held.
+const TRACK_LUA: &str = r#"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not held and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  return 0
+end
+-- GT adds a new member too; an existing one only ever moves later.
+redis.call('ZADD', KEYS[1], 'GT', ARGV[3], ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(last[2])))
+return 1
+"#;
+
+/// KEYS: the user's live set. Answers every connection in it and deletes it.
+const EVICT_LUA: &str = r#"
+local all = redis.call('ZRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return all
+"#;
+
 /// How long a send-rate counter outlives its second, so a late call still finds it.
 const RATE_TTL_SECONDS: u64 = 2;
 
@@ -107,6 +132,8 @@ pub struct RedisPresence {
     mark_read: Script,
     deliver: Script,
     forget_member: Script,
+    track: Script,
+    evict: Script,
 }
 
 impl RedisPresence {
@@ -119,6 +146,8 @@ impl RedisPresence {
             mark_read: Script::new(&format!("{ADVANCE_LUA}\n{MARK_READ_LUA}")),
             deliver: Script::new(&format!("{ADVANCE_LUA}\n{DELIVER_LUA}")),
             forget_member: Script::new(FORGET_MEMBER_LUA),
+            track: Script::new(TRACK_LUA),
+            evict: Script::new(EVICT_LUA),
         }
     }
 }
@@ -128,18 +157,14 @@ fn key(chat_room_id: &str, part: &str) -> String {
     format!("festa:chat:{{{chat_room_id}}}:{part}")
 }
 
-/// The key of the user's open connections.
+/// The key of the user's open connections (a sorted set scored by expiry).
 fn devices_key(user_id: &str) -> String {
-    format!("festa:chat:user:{{{user_id}}}:connections")
+    format!("festa:chat:user:{{{user_id}}}:live")
 }
 
-/// A user's connection set outlives API Gateway's 2-hour connections a little, so a set whose
-/// `$disconnect`s were lost goes away on its own.
-const DEVICES_TTL_SECONDS: u64 = 3 * 60 * 60;
-
-/// The key counting the connection's messages in one second.
-fn rate_key(connection_id: &str, second: i64) -> String {
-    format!("festa:chat:rate:{{{connection_id}}}:{second}")
+/// The key counting the user's messages in one second.
+fn rate_key(user_id: &str, second: i64) -> String {
+    format!("festa:chat:rate:{{{user_id}}}:{second}")
 }
 
 /// A failed command: an outage answers `503`, anything else is internal; type errors, whose
@@ -360,27 +385,35 @@ impl RoomPresence for RedisPresence {
         recipients(reply).ok_or_else(|| bad_reply("deliver"))
     }
 
-    async fn track(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
-        let key = devices_key(user_id);
+    async fn track(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        max: usize,
+    ) -> AppResult<bool> {
         let mut conn = self.conn.clone();
-        redis::pipe()
-            .atomic()
-            .cmd("SADD")
-            .arg(&key)
+        let reply: Value = self
+            .track
+            .key(devices_key(user_id))
             .arg(connection_id)
-            .ignore()
-            .cmd("EXPIRE")
-            .arg(&key)
-            .arg(DEVICES_TTL_SECONDS)
-            .ignore()
-            .query_async::<()>(&mut conn)
+            .arg(now.timestamp_millis())
+            .arg(expires_at.timestamp_millis())
+            .arg(max)
+            .invoke_async(&mut conn)
             .await
-            .map_err(redis_error("track"))
+            .map_err(redis_error("track"))?;
+        match number(&reply) {
+            Some(0) => Ok(false),
+            Some(1) => Ok(true),
+            _ => Err(bad_reply("track")),
+        }
     }
 
     async fn untrack(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
         let mut conn = self.conn.clone();
-        redis::cmd("SREM")
+        redis::cmd("ZREM")
             .arg(devices_key(user_id))
             .arg(connection_id)
             .query_async::<()>(&mut conn)
@@ -390,20 +423,54 @@ impl RoomPresence for RedisPresence {
 
     async fn connections_of(&self, user_id: &str) -> AppResult<Vec<String>> {
         let mut conn = self.conn.clone();
-        redis::cmd("SMEMBERS")
+        redis::cmd("ZRANGE")
             .arg(devices_key(user_id))
+            .arg(0)
+            .arg(-1)
             .query_async::<Vec<String>>(&mut conn)
             .await
             .map_err(redis_error("connections_of"))
     }
 
+    async fn holds(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<bool> {
+        let mut conn = self.conn.clone();
+        let reply: Value = redis::cmd("ZSCORE")
+            .arg(devices_key(user_id))
+            .arg(connection_id)
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_error("holds"))?;
+        let expires_ms = match reply {
+            Value::Nil => return Ok(false),
+            Value::Double(score) => score,
+            other => text(other)
+                .and_then(|t| t.trim().parse::<f64>().ok())
+                .ok_or_else(|| bad_reply("holds"))?,
+        };
+        Ok(expires_ms > now.timestamp_millis() as f64)
+    }
+
+    async fn evict(&self, user_id: &str) -> AppResult<Vec<String>> {
+        let mut conn = self.conn.clone();
+        self.evict
+            .key(devices_key(user_id))
+            .invoke_async::<Vec<String>>(&mut conn)
+            .await
+            .map_err(redis_error("evict"))
+    }
+
     async fn allow_message(
         &self,
-        connection_id: &str,
+        user_id: &str,
         now: DateTime<Utc>,
         per_second: u32,
     ) -> AppResult<bool> {
-        let key = rate_key(connection_id, now.timestamp());
+        let key = rate_key(user_id, now.timestamp());
         let mut conn = self.conn.clone();
         let reply: Vec<Value> = redis::pipe()
             .atomic()
@@ -430,12 +497,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_share_a_slot_per_room_and_per_connection() {
+    fn keys_share_a_slot_per_room_and_per_user() {
         assert_eq!(key("r1", "online"), "festa:chat:{r1}:online");
         assert_eq!(
-            rate_key("c1", 1_700_000_000),
-            "festa:chat:rate:{c1}:1700000000"
+            rate_key("u1", 1_700_000_000),
+            "festa:chat:rate:{u1}:1700000000"
         );
+        assert_eq!(devices_key("u1"), "festa:chat:user:{u1}:live");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crate::error::{AppError, AppResult};
 use crate::ports::{
     AdmitTick, AdmitTicks, Cache, ConnectionPusher, Mail, Mailer, Push, ReservationEvent,
-    ReservationEvents,
+    ReservationEvents, SocketEviction,
 };
 
 fn refused(what: &str) -> AppError {
@@ -75,5 +75,18 @@ impl Cache for NoCache {
 
     async fn incr(&self, _key: &str) -> AppResult<i64> {
         Err(refused("the search cache"))
+    }
+}
+
+/// The socket closer of an account function that never ends logins (everything but sign-out
+/// and the password reset): closing connections there would mean the wiring is wrong.
+pub struct NoEviction;
+
+#[async_trait]
+impl SocketEviction for NoEviction {
+    async fn close_user_connections(&self, _user_id: &str) -> AppResult<()> {
+        Err(refused(
+            "the chat presence store and the WebSocket management API",
+        ))
     }
 }

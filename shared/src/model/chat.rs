@@ -62,6 +62,9 @@ pub struct Connection {
     pub connection_id: String,
     pub user_id: String,
     pub name: String,
+    /// The login (`Identity.session_id`) the connection was opened with, so a connection can
+    /// be traced to the login whose end closes it. Empty for records written before it was kept.
+    pub session_id: String,
     pub connected_at: DateTime<Utc>,
     /// API Gateway closes a connection after 2 hours; its record lives a little longer and
     /// is ignored after this instant even before DynamoDB's TTL removes it.

@@ -136,23 +136,59 @@ pub trait RoomPresence: Send + Sync {
     async fn deliver(&self, chat_room_id: &str, seq: u64) -> AppResult<Vec<Recipient>>;
 
     /// Remembers an open connection of the user (every device), so that joining a room routes
-    /// it at once; read consistently, unlike an index of the connections table.
-    async fn track(&self, user_id: &str, connection_id: &str) -> AppResult<()>;
+    /// it at once; read consistently, unlike an index of the connections table. Atomically
+    /// refuses (answers false, remembering nothing) when the user already holds `max`
+    /// connections that have not expired by `now`; expired ones are forgotten on the way, so a
+    /// connection whose `$disconnect` was lost stops counting at its `expires_at`. Tracking a
+    /// connection already held is harmless and always allowed.
+    async fn track(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        max: usize,
+    ) -> AppResult<bool>;
 
     /// Forgets a closed connection of the user.
     async fn untrack(&self, user_id: &str, connection_id: &str) -> AppResult<()>;
 
-    /// The user's tracked connections.
+    /// The user's tracked connections (some may have expired and not been forgotten yet).
     async fn connections_of(&self, user_id: &str) -> AppResult<Vec<String>>;
 
-    /// Counts one message from the connection in the current second; false once the
-    /// connection has sent `per_second` messages in it.
+    /// Whether the connection is still tracked for the user and unexpired at `now`: false
+    /// once it was untracked or evicted, so frames of a signed-out connection are refused.
+    async fn holds(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<bool>;
+
+    /// The user's login ended: atomically forgets every tracked connection of theirs and
+    /// answers them (expired ones included), so the caller can close them.
+    async fn evict(&self, user_id: &str) -> AppResult<Vec<String>>;
+
+    /// Counts one message from the user (all their connections together) in the current
+    /// second; false once the user has sent `per_second` messages in it.
     async fn allow_message(
         &self,
-        connection_id: &str,
+        user_id: &str,
         now: DateTime<Utc>,
         per_second: u32,
     ) -> AppResult<bool>;
+}
+
+/// Closes every open WebSocket connection of a user whose logins were revoked (sign-out, a
+/// password reset): `DeleteConnection` through API Gateway's management API in AWS, the open
+/// socket in the local platform. Implementations forget the connections in the presence store
+/// first ([`RoomPresence::evict`]), so a frame racing the close is refused even before the
+/// socket is gone.
+#[async_trait]
+pub trait SocketEviction: Send + Sync {
+    /// Closes the user's connections; a connection already gone is fine. Fails only when a
+    /// live connection could not be closed, after trying every one.
+    async fn close_user_connections(&self, user_id: &str) -> AppResult<()>;
 }
 
 /// What pushing a frame to a connection found.

@@ -21,7 +21,7 @@ pub use accounts::AccountStore;
 pub use cache::{Cache, CacheBudget};
 pub use chat::{
     Appended, ChatStore, ConnectionPusher, ConnectionStore, MessageDraft, Push, Recipient,
-    RoomPresence,
+    RoomPresence, SocketEviction,
 };
 pub use clock::Clock;
 pub use festivals::FestivalStore;

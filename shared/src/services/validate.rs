@@ -24,9 +24,10 @@ pub fn normalize_email(raw: &str) -> AppResult<String> {
     Ok(email)
 }
 
-/// A trimmed text field of `min..=max` characters: no control characters (line breaks and tabs
-/// only where `multiline`), and when required, at least one visible character (a name made only
-/// of zero-width characters is no name).
+/// A trimmed text field of `min..=max` characters: no control, format or bidirectional
+/// override characters (see [`unsafe_text`]; line breaks and tabs only where `multiline`), and
+/// when required, at least one visible character (a name made only of zero-width characters
+/// is no name).
 pub fn text_field(
     field: &str,
     value: &str,
@@ -43,12 +44,7 @@ pub fn text_field(
             format!("{field} must be {min} to {max} characters")
         }));
     }
-    let allowed_control = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
-        return Err(AppError::validation(format!(
-            "{field} must not contain control characters"
-        )));
-    }
+    refuse_unsafe_text(field, value, multiline)?;
     if min > 0
         && !value
             .chars()
@@ -61,9 +57,57 @@ pub fn text_field(
     Ok(value.to_string())
 }
 
+/// Refuses text holding a character [`unsafe_text`] names, with a message saying which field.
+pub fn refuse_unsafe_text(field: &str, value: &str, multiline: bool) -> AppResult<()> {
+    if value.chars().any(|c| unsafe_text(c, multiline)) {
+        return Err(AppError::validation(format!(
+            "{field} must not contain control, invisible formatting or text-direction characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Characters that other people's screens would render misleadingly, or not at all: control
+/// characters (Unicode `Cc`; `\n`, `\r` and `\t` allowed where `multiline`), format characters
+/// (`Cf`: bidirectional embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069, the
+/// marks U+200E/U+200F, zero-width spaces, the BOM, and the rest), and the line and paragraph
+/// separators. Two `Cf` ranges stay allowed because emoji are built from them: the zero-width
+/// joiner U+200D (family and profession emoji) and the tag characters U+E0020–U+E007F
+/// (subdivision flags such as Scotland's). Variation selectors and skin-tone modifiers are not
+/// `Cf` and pass, as does Hangul.
+pub fn unsafe_text(c: char, multiline: bool) -> bool {
+    if c.is_control() {
+        return !(multiline && matches!(c, '\n' | '\r' | '\t'));
+    }
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200C}'
+            | '\u{200E}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+    )
+}
+
 /// Zero-width and other format characters that render as nothing.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{E0020}'..='\u{E007F}')
 }
 
 /// `?limit=&cursor=` as every list route reads them.
@@ -189,6 +233,37 @@ mod tests {
         assert!(text_field("name", "   ", 1, 10, false).is_err());
         assert_eq!(text_field("description", "", 0, 10, true).unwrap(), "");
         assert!(text_field("name", &"가".repeat(11), 1, 10, false).is_err());
+    }
+
+    #[test]
+    fn text_fields_refuse_direction_overrides_but_keep_emoji_and_korean() {
+        for bidi in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{FEFF}', '\u{2028}',
+            '\u{0085}', '\u{007F}',
+        ] {
+            let text = format!("pay{bidi}gpj.exe");
+            assert!(text_field("name", &text, 1, 50, false).is_err(), "{bidi:?}");
+            assert!(
+                text_field("content", &text, 1, 50, true).is_err(),
+                "{bidi:?}"
+            );
+        }
+        for fine in [
+            "페스타 팬",
+            "👩\u{200D}👩\u{200D}👧 가족",
+            "👍🏽 좋아요",
+            "🇰🇷 대한민국",
+            "❤\u{FE0F}",
+            "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+            "🧑\u{200D}🚀",
+        ] {
+            assert_eq!(text_field("name", fine, 1, 50, false).unwrap(), fine);
+        }
+        assert_eq!(
+            text_field("content", "첫 줄\n둘째 줄", 1, 50, true).unwrap(),
+            "첫 줄\n둘째 줄"
+        );
     }
 
     #[test]

@@ -68,6 +68,24 @@ impl LambdaEnv {
         super::cache_at(&self.redis_url()?).await
     }
 
+    /// Closes a user's chat connections when their logins end (sign-out, the password reset):
+    /// the chat presence in Redis at `REDIS_URL` lists them, API Gateway's management API of
+    /// the chat stage at `CHAT_CALLBACK_URL` closes them. Connects to Redis now.
+    #[cfg(all(feature = "redis", feature = "apigateway"))]
+    pub async fn socket_eviction(&self) -> AppResult<Arc<dyn crate::ports::SocketEviction>> {
+        let callback_url = Config::require(&self.config.chat_callback_url, "CHAT_CALLBACK_URL")?;
+        let presence = Arc::new(crate::adapters::redis_presence::RedisPresence::new(
+            self.redis().await?.connection(),
+        ));
+        Ok(Arc::new(
+            crate::adapters::apigateway_pusher::ApiGatewayEviction::new(
+                &self.aws,
+                &callback_url,
+                presence,
+            ),
+        ))
+    }
+
     /// `REDIS_URL`, which every function that keeps state in Redis needs.
     pub fn redis_url(&self) -> AppResult<String> {
         match &self.config.cache {

@@ -79,6 +79,7 @@ async fn member_connected(world: &World, festival: &str) -> Result<Identity, Str
     chat.join(&fan, festival)
         .await
         .map_err(|e| format!("joining the room: {e}"))?;
+    world.live_login(&fan).await?;
     chat.connect(CONNECTION, &fan)
         .await
         .map_err(|e| format!("connecting: {e}"))?;

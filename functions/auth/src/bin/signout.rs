@@ -1,4 +1,5 @@
-//! Lambda for `POST /signout`.
+//! Lambda for `POST /signout`: revokes the caller's logins and closes their chat connections
+//! (Redis at `REDIS_URL` lists them; API Gateway at `CHAT_CALLBACK_URL` closes them).
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use festa::wiring::LambdaEnv;
 async fn main() -> Result<(), lambda_http::Error> {
     festa::observability::init();
     let env = LambdaEnv::load()?;
-    let state = festa_auth::AuthState::new(&env, None, None)?;
+    let state =
+        festa_auth::AuthState::new(&env, None, None)?.closing_sockets(env.socket_eviction().await?);
     festa::api::lambda::serve(festa_auth::signout_route(Arc::new(state))).await
 }

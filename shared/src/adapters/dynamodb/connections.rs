@@ -38,6 +38,7 @@ fn connection_item(c: &Connection) -> Item {
     let mut item = connection_key(&c.connection_id);
     item.insert("userId".into(), attrs::s(&c.user_id));
     item.insert("name".into(), attrs::s(&c.name));
+    item.insert("sessionId".into(), attrs::s(&c.session_id));
     item.insert("connectedAt".into(), attrs::time(&c.connected_at));
     item.insert("expiresAt".into(), attrs::time(&c.expires_at));
     item.insert("ttl".into(), attrs::n(c.expires_at.timestamp()));
@@ -49,6 +50,9 @@ fn connection_from(item: &Item) -> AppResult<Connection> {
         connection_id: attrs::req_string(item, "connectionId")?,
         user_id: attrs::req_string(item, "userId")?,
         name: attrs::req_string(item, "name")?,
+        session_id: attrs::opt_str(item, "sessionId")?
+            .unwrap_or_default()
+            .to_string(),
         connected_at: attrs::req_time(item, "connectedAt")?,
         expires_at: attrs::req_time(item, "expiresAt")?,
     })

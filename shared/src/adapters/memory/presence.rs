@@ -20,10 +20,10 @@ struct RoomState {
 #[derive(Default)]
 struct State {
     rooms: HashMap<String, RoomState>,
-    /// Connection → (second, messages counted in it).
+    /// User → (second, messages counted in it).
     sent: HashMap<String, (i64, u32)>,
-    /// User → their open connections.
-    devices: HashMap<String, HashSet<String>>,
+    /// User → their open connections and when each expires.
+    devices: HashMap<String, HashMap<String, DateTime<Utc>>>,
 }
 
 /// Presence, read markers and send rates in process memory, with the Redis adapter's
@@ -160,14 +160,25 @@ impl RoomPresence for MemoryPresence {
             .collect())
     }
 
-    async fn track(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
+    async fn track(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        max: usize,
+    ) -> AppResult<bool> {
         let mut state = self.state.lock().unwrap();
-        state
-            .devices
-            .entry(user_id.to_string())
-            .or_default()
-            .insert(connection_id.to_string());
-        Ok(())
+        let devices = state.devices.entry(user_id.to_string()).or_default();
+        devices.retain(|_, expires| *expires > now);
+        if !devices.contains_key(connection_id) && devices.len() >= max {
+            return Ok(false);
+        }
+        let held = devices
+            .entry(connection_id.to_string())
+            .or_insert(expires_at);
+        *held = (*held).max(expires_at);
+        Ok(true)
     }
 
     async fn untrack(&self, user_id: &str, connection_id: &str) -> AppResult<()> {
@@ -186,13 +197,36 @@ impl RoomPresence for MemoryPresence {
         Ok(state
             .devices
             .get(user_id)
-            .map(|d| d.iter().cloned().collect())
+            .map(|d| d.keys().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn holds(
+        &self,
+        user_id: &str,
+        connection_id: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<bool> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .devices
+            .get(user_id)
+            .and_then(|d| d.get(connection_id))
+            .is_some_and(|expires| *expires > now))
+    }
+
+    async fn evict(&self, user_id: &str) -> AppResult<Vec<String>> {
+        let mut state = self.state.lock().unwrap();
+        Ok(state
+            .devices
+            .remove(user_id)
+            .map(|d| d.into_keys().collect())
             .unwrap_or_default())
     }
 
     async fn allow_message(
         &self,
-        connection_id: &str,
+        user_id: &str,
         now: DateTime<Utc>,
         per_second: u32,
     ) -> AppResult<bool> {
@@ -202,10 +236,7 @@ impl RoomPresence for MemoryPresence {
         if state.sent.len() >= 10_000 {
             state.sent.retain(|_, (at, _)| *at == second);
         }
-        let slot = state
-            .sent
-            .entry(connection_id.to_string())
-            .or_insert((second, 0));
+        let slot = state.sent.entry(user_id.to_string()).or_insert((second, 0));
         if slot.0 != second {
             *slot = (second, 0);
         }

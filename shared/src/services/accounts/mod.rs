@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::tokens::{Identity, RefreshToken, TokenKeys, ACCESS_TTL};
 use crate::error::{AppError, AppResult};
 use crate::model::{AccountStatus, Role, Session};
-use crate::ports::{AccountStore, Clock, IdSource, Mailer, RateLimits, SessionStore};
+use crate::ports::{
+    AccountStore, Clock, IdSource, Mailer, RateLimits, SessionStore, SocketEviction,
+};
 use crate::prefetch::Prefetched;
 
 pub use login::{LOGIN_WINDOW, MAX_FAILED_LOGINS};
@@ -176,6 +178,10 @@ pub struct Accounts {
     /// Mails the whole deployment may send in one hour (`MAIL_HOURLY_LIMIT`): a flood of
     /// sign-ups at random addresses stops there instead of at the SES bill.
     pub mail_hourly_limit: u32,
+    /// Closes the user's chat connections when their logins end (sign-out, password reset):
+    /// a revoked login must not keep talking over a socket it opened earlier. Functions that
+    /// never end logins hold a refusing one.
+    pub eviction: Arc<dyn SocketEviction>,
 }
 
 impl Accounts {
@@ -235,19 +241,23 @@ impl Accounts {
         self.token_pair(&session, &next).await
     }
 
-    /// Ends every login of the caller.
+    /// Ends every login of the caller and closes their chat connections.
     pub async fn signout(&self, caller: &Identity) -> AppResult<()> {
         self.revoke_every_login(&caller.email, &caller.user_id)
             .await
     }
 
-    /// Ends every login of a user: sign-out and a password reset both end here, so whatever
-    /// else must end with a login (its refresh tokens; its access tokens, which are checked
-    /// against the session) ends for both the same way.
+    /// Ends every login of a user: sign-out and a password reset both end here. Revokes
+    /// every session (refresh tokens die at once; access tokens are refused by every check of
+    /// the login from then on), then closes their open WebSocket connections, whose frames
+    /// are refused from the moment they leave presence. In this order, a connection opened
+    /// meanwhile either is found and closed here, or its `$connect` reads the login again
+    /// after registering and finds it revoked. A failure to close is reported (the logins are
+    /// revoked already; a retry closes what is left).
     async fn revoke_every_login(&self, email: &str, user_id: &str) -> AppResult<()> {
         let revoked = self.sessions.revoke_all_sessions(email).await?;
         tracing::info!(user_id, revoked, "every login of the user revoked");
-        Ok(())
+        self.eviction.close_user_connections(user_id).await
     }
 
     /// The signing key; a function deployed without one (`JWT_SECRET_ARN`, or `JWT_SECRET`

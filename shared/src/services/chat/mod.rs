@@ -14,7 +14,9 @@ use chrono::Duration;
 
 use crate::error::{AppError, AppResult};
 use crate::model::{ChatRoom, Membership, RoomJoined, RoomList, RoomSummary, RoomView};
-use crate::ports::{ChatStore, Clock, ConnectionPusher, ConnectionStore, IdSource, RoomPresence};
+use crate::ports::{
+    ChatStore, Clock, ConnectionPusher, ConnectionStore, IdSource, RoomPresence, SessionStore,
+};
 use crate::services::directory::FestivalDirectory;
 use crate::services::tokens::Identity;
 
@@ -28,8 +30,10 @@ pub const MAX_HISTORY: usize = 100;
 pub const MAX_CONTENT_CHARS: usize = 2000;
 /// The longest `clientMsgId` kept as a resend guard.
 pub const MAX_CLIENT_MSG_ID: usize = 100;
-/// API.md: over 10 messages a second per connection is `RATE_LIMITED`.
+/// API.md: over 10 messages a second per user (all connections together) is `RATE_LIMITED`.
 pub const MESSAGES_PER_SECOND: u32 = 10;
+/// API.md: a user holds at most 5 open connections; a sixth upgrade is refused with `429`.
+pub const MAX_CONNECTIONS_PER_USER: usize = 5;
 /// How many pushes one message has in flight at once.
 pub const FANOUT_CONCURRENCY: usize = 64;
 /// Room ids are festival ids (ULIDs); anything longer names no room.
@@ -59,6 +63,9 @@ pub struct Chat {
     pub presence: Arc<dyn RoomPresence>,
     pub pusher: Arc<dyn ConnectionPusher>,
     pub festivals: FestivalDirectory,
+    /// Logins, read once more after a connection is registered: a sign-out that raced the
+    /// upgrade could not close a connection it did not see yet.
+    pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     pub turns: RoomTurns,
@@ -219,14 +226,24 @@ impl Chat {
     }
 
     /// Leaves the room: its messages stop reaching the caller's connections. 404 when the
-    /// caller is not a member. Live state goes first, so a retry after a failure finishes
-    /// the job instead of answering 404 over a half-done leave.
+    /// caller is not a member, checked before anything touches the room: forgetting a member
+    /// scans the room's presence, which a stranger must not be able to make us do. Live state
+    /// goes before the membership record, so a retry after a failure finishes the job instead
+    /// of answering 404 over a half-done leave.
     pub async fn leave(&self, caller: &Identity, chat_room_id: &str) -> AppResult<()> {
         if chat_room_id.is_empty() {
             return Err(AppError::validation("chatRoomId is required"));
         }
         let not_member = || AppError::NotFound("you are not a member of this chat room".into());
         if !plausible_room_id(chat_room_id) {
+            return Err(not_member());
+        }
+        if self
+            .store
+            .membership(chat_room_id, &caller.user_id)
+            .await?
+            .is_none()
+        {
             return Err(not_member());
         }
         self.presence

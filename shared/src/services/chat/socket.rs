@@ -1,38 +1,109 @@
 //! The WebSocket side of chat: connections come and go, frames arrive one at a time.
 
+use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 
 use super::frames::{self, ClientFrame, ServerFrame};
 use super::{
     connection_lifetime, plausible_room_id, resend_window, unread, Chat, FANOUT_CONCURRENCY,
-    MAX_CLIENT_MSG_ID, MAX_CONTENT_CHARS, MAX_ROOM_ID, MESSAGES_PER_SECOND,
+    MAX_CLIENT_MSG_ID, MAX_CONNECTIONS_PER_USER, MAX_CONTENT_CHARS, MAX_ROOM_ID,
+    MESSAGES_PER_SECOND,
 };
 use crate::error::{AppError, AppResult};
 use crate::model::{ChatMessage, Connection};
 use crate::ports::{Appended, MessageDraft, Push, Recipient};
 use crate::services::tokens::Identity;
+use crate::services::validate::refuse_unsafe_text;
 
 impl Chat {
     /// Records an authenticated connection and routes the user's rooms to it.
+    ///
+    /// Refused with `RateLimited` (429) when the user already holds
+    /// [`MAX_CONNECTIONS_PER_USER`] open connections, counted atomically in the presence store
+    /// so every instance sees the same count; a connection whose record is gone (its
+    /// `$disconnect` ran but did not finish) is forgotten first, and one whose `$disconnect`
+    /// never came stops counting when it expires. Refused with `Unauthorized` when the login
+    /// ended while the connection was being registered: sign-out closes the connections it
+    /// finds, so the login is read again once this one can be found.
     pub async fn connect(&self, connection_id: &str, caller: &Identity) -> AppResult<()> {
         let now = self.clock.now();
         let connection = Connection {
             connection_id: connection_id.to_string(),
             user_id: caller.user_id.clone(),
             name: caller.name.clone(),
+            session_id: caller.session_id.clone(),
             connected_at: now,
             expires_at: now + connection_lifetime(),
         };
+        // The record goes first: a connection is only ever tracked once its record exists, so
+        // pruning tracked connections without a record never drops one still being opened.
         self.connections.open(&connection).await?;
+        let held = match self.hold_place(&connection, now).await {
+            Ok(held) => held,
+            Err(err) => {
+                self.connections.close(connection_id).await?;
+                return Err(err);
+            }
+        };
+        if !held {
+            self.connections.close(connection_id).await?;
+            return Err(AppError::RateLimited(format!(
+                "at most {MAX_CONNECTIONS_PER_USER} open chat connections per user; close one first"
+            )));
+        }
         // Tracked before the rooms are read: a join racing this connect either is among the
         // rooms read here, or finds this connection when it looks for the user's devices.
-        self.presence.track(&caller.user_id, connection_id).await?;
         for membership in self.store.memberships_of(&caller.user_id).await? {
             self.presence
                 .attach(&membership.chat_room_id, connection_id, &caller.user_id)
                 .await?;
         }
+        // A sign-out that revoked the login after the token was checked but before the
+        // connection was tracked did not see it: now that it is tracked, either the login is
+        // still live here, or a sign-out will find (or already found) this connection.
+        let live = self
+            .sessions
+            .get_session(&caller.email, &caller.session_id)
+            .await?
+            .is_some_and(|s| !s.revoked && s.expires_at > self.clock.now());
+        if !live {
+            self.disconnect(connection_id).await?;
+            return Err(AppError::Unauthorized(
+                "the login has ended; log in again".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// Tracks the connection among its user's, within [`MAX_CONNECTIONS_PER_USER`]; at the
+    /// limit, first forgets tracked connections whose record is gone, then tries once more.
+    async fn hold_place(&self, connection: &Connection, now: DateTime<Utc>) -> AppResult<bool> {
+        let track = || {
+            self.presence.track(
+                &connection.user_id,
+                &connection.connection_id,
+                now,
+                connection.expires_at,
+                MAX_CONNECTIONS_PER_USER,
+            )
+        };
+        if track().await? {
+            return Ok(true);
+        }
+        let mut pruned = false;
+        for other in self.presence.connections_of(&connection.user_id).await? {
+            if other != connection.connection_id
+                && self.connections.get(&other, now).await?.is_none()
+            {
+                self.presence.untrack(&connection.user_id, &other).await?;
+                pruned = true;
+            }
+        }
+        if pruned {
+            track().await
+        } else {
+            Ok(false)
+        }
     }
 
     /// Forgets a closed connection; an unknown one (already cleaned up) is fine.
@@ -87,6 +158,17 @@ impl Chat {
             .ok_or_else(|| {
                 AppError::Unauthorized("this connection has ended; connect again".into())
             })?;
+        // Sign-out forgets the user's connections in presence before closing them: a frame
+        // that arrives on one in between is refused here and acts on nothing.
+        if !self
+            .presence
+            .holds(&connection.user_id, connection_id, now)
+            .await?
+        {
+            return Err(AppError::Unauthorized(
+                "the login of this connection has ended; log in and connect again".into(),
+            ));
+        }
         let room = match &frame {
             ClientFrame::SendMessage { chat_room_id, .. }
             | ClientFrame::EnterRoom { chat_room_id }
@@ -197,7 +279,9 @@ impl Chat {
     }
 
     /// Stores the message once (a resend is acknowledged with its first `seq`), acknowledges
-    /// it to the sender, then hands it to every connection of every member.
+    /// it to the sender, then hands it to every connection of every member. Cheap checks come
+    /// first (rate, content), then membership, and only then anything room-wide (the room's
+    /// turn, the store's transaction, the fan-out): a stranger's frames cost one read.
     async fn send(
         &self,
         connection: &Connection,
@@ -208,11 +292,11 @@ impl Chat {
         let now = self.clock.now();
         if !self
             .presence
-            .allow_message(&connection.connection_id, now, MESSAGES_PER_SECOND)
+            .allow_message(&connection.user_id, now, MESSAGES_PER_SECOND)
             .await?
         {
             return Err(AppError::RateLimited(format!(
-                "at most {MESSAGES_PER_SECOND} messages a second per connection"
+                "at most {MESSAGES_PER_SECOND} messages a second per user"
             )));
         }
         let chars = content.chars().count();
@@ -221,6 +305,9 @@ impl Chat {
                 "content must be 1 to {MAX_CONTENT_CHARS} characters, not all blank"
             )));
         }
+        // Line breaks stay (multi-line messages); direction overrides and other invisible
+        // formatting would make a message read differently from what it says.
+        refuse_unsafe_text("content", &content, true)?;
         let id_chars = client_msg_id.chars().count();
         if id_chars == 0
             || id_chars > MAX_CLIENT_MSG_ID
@@ -240,8 +327,9 @@ impl Chat {
             sent_at: now,
             guard_expires_at: now + resend_window(),
         };
-        // Turns are kept only for rooms that exist, so made-up ids cost no memory.
-        self.room(&chat_room_id).await?;
+        // Membership before anything room-wide; a member's room exists, so turns are kept only
+        // for rooms that exist and made-up ids cost no memory.
+        self.member_of(connection, &chat_room_id).await?;
         let _turn = self.turns.take(&chat_room_id).await;
         let (message, fresh) = match self.store.append(&draft).await? {
             Appended::Stored(message) => (message, true),
