@@ -848,6 +848,175 @@ async fn measured_rate(room: Arc<dyn WaitingRoom>, run: &str) {
     assert_eq!(joined.measured_rate, Some(rate));
 }
 
+async fn spending_an_admission(room: Arc<dyn WaitingRoom>, run: &str) {
+    let room = room.as_ref();
+    let f = line(run, "spend");
+    let policy = AdmitPolicy::at_rate(10);
+    let t0 = base();
+    let users: Vec<String> = (0..4).map(user).collect();
+    let t = join_all_in_order(room, &f, &users, t0, "chain-s", &policy).await;
+    assert_eq!(
+        room.admit(&t, t0, &policy).await.unwrap(),
+        TickOutcome::Drained { admitted: 4 }
+    );
+    let until = t0 + admission_ttl(&policy);
+    let u = &users[0];
+
+    // Spent by one attempt: no longer an admission, and no other attempt can spend it.
+    assert_eq!(
+        room.spend_admission(&f, u, t0, "try-a").await.unwrap(),
+        Some(until)
+    );
+    assert_eq!(room.admission(&f, u, t0).await.unwrap(), None);
+    let seen = view(room, &f, u, t0).await;
+    assert_eq!((seen.rank, seen.admitted_until), (None, None));
+    assert_eq!(
+        room.spend_admission(&f, u, t0, "try-b").await.unwrap(),
+        None
+    );
+    // The same attempt again (a retry of the same booking) finds what it spent, until the
+    // admission would have ended.
+    assert_eq!(
+        room.spend_admission(&f, u, t0 + secs(1), "try-a")
+            .await
+            .unwrap(),
+        Some(until)
+    );
+    assert_eq!(
+        room.spend_admission(&f, u, until, "try-a").await.unwrap(),
+        None
+    );
+
+    // Given back by the attempt that spent it (only by it, and once): the same turn, not a
+    // longer one.
+    assert!(!room
+        .return_admission(&f, u, t0 + secs(1), "try-b")
+        .await
+        .unwrap());
+    assert!(room
+        .return_admission(&f, u, t0 + secs(1), "try-a")
+        .await
+        .unwrap());
+    assert_eq!(room.admission(&f, u, t0).await.unwrap(), Some(until));
+    assert!(!room
+        .return_admission(&f, u, t0 + secs(1), "try-a")
+        .await
+        .unwrap());
+    assert_eq!(room.admission(&f, u, t0).await.unwrap(), Some(until));
+
+    // Spent, the user may queue again; an admission given back meanwhile takes them out of
+    // the line, as an admitted user is never also waiting.
+    assert_eq!(
+        room.spend_admission(&f, u, t0 + secs(2), "try-c")
+            .await
+            .unwrap(),
+        Some(until)
+    );
+    let joined = room
+        .join(&f, u, t0 + secs(2), "chain-s2", &policy)
+        .await
+        .unwrap();
+    assert_eq!(
+        (joined.rank, joined.waiting, joined.admitted_until),
+        (Some(1), 1, None)
+    );
+    assert!(room
+        .return_admission(&f, u, t0 + secs(2), "try-c")
+        .await
+        .unwrap());
+    let seen = view(room, &f, u, t0 + secs(2)).await;
+    assert_eq!(
+        (seen.rank, seen.waiting, seen.admitted_until),
+        (None, 0, Some(until))
+    );
+
+    // An admission that ended meanwhile is not given back.
+    let v = &users[1];
+    assert_eq!(
+        room.spend_admission(&f, v, t0, "try-d").await.unwrap(),
+        Some(until)
+    );
+    assert!(!room.return_admission(&f, v, until, "try-d").await.unwrap());
+    assert_eq!(room.admission(&f, v, t0).await.unwrap(), None);
+
+    // Given up while a booking spends it: nothing comes back.
+    let w = &users[2];
+    assert_eq!(
+        room.spend_admission(&f, w, t0, "try-e").await.unwrap(),
+        Some(until)
+    );
+    room.give_up_admission(&f, w).await.unwrap();
+    assert!(!room.return_admission(&f, w, t0, "try-e").await.unwrap());
+    assert_eq!(room.admission(&f, w, t0).await.unwrap(), None);
+    assert_eq!(
+        room.spend_admission(&f, w, t0, "try-e").await.unwrap(),
+        None
+    );
+
+    // Nothing to spend: never admitted, an ended admission, a line nobody joined.
+    assert_eq!(
+        room.spend_admission(&f, "stranger@wr.festa.test", t0, "try-f")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        room.spend_admission(&f, &users[3], until, "try-g")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        room.admission(&f, &users[3], t0).await.unwrap(),
+        Some(until),
+        "a refused spend changes nothing"
+    );
+    let nobody = line(run, "spend-nobody");
+    assert_eq!(
+        room.spend_admission(&nobody, u, t0, "try-h").await.unwrap(),
+        None
+    );
+    assert!(!room
+        .return_admission(&nobody, u, t0, "try-h")
+        .await
+        .unwrap());
+}
+
+async fn concurrent_spends_have_one_winner(room: Arc<dyn WaitingRoom>, run: &str) {
+    let f = line(run, "spend-race");
+    let policy = AdmitPolicy::at_rate(10);
+    let t0 = base();
+    let users: Vec<String> = (0..10).map(user).collect();
+    let t = join_all_in_order(room.as_ref(), &f, &users, t0, "chain-sr", &policy).await;
+    assert_eq!(
+        room.admit(&t, t0, &policy).await.unwrap(),
+        TickOutcome::Drained { admitted: 10 }
+    );
+    let until = t0 + admission_ttl(&policy);
+
+    // Every user sends eight bookings at once, each its own attempt, on one admission.
+    let attempts: Vec<(String, String)> = users
+        .iter()
+        .flat_map(|u| (0..8).map(move |i| (u.clone(), format!("attempt-{i}"))))
+        .collect();
+    let outcomes = join_all(attempts.iter().map(|(u, claim)| {
+        let room = room.clone();
+        let f = f.clone();
+        async move { room.spend_admission(&f, u, t0, claim).await.unwrap() }
+    }))
+    .await;
+    for u in &users {
+        let won: Vec<_> = attempts
+            .iter()
+            .zip(&outcomes)
+            .filter(|((who, _), spent)| who == u && spent.is_some())
+            .collect();
+        assert_eq!(won.len(), 1, "{u}: {won:?}");
+        assert_eq!(*won[0].1, Some(until));
+        assert_eq!(room.admission(&f, u, t0).await.unwrap(), None);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Runs
 
@@ -894,6 +1063,8 @@ contract!(
     leave_and_give_up,
     expired_admissions_are_not_admissions,
     measured_rate,
+    spending_an_admission,
+    concurrent_spends_have_one_winner,
 );
 
 #[cfg(feature = "redis")]

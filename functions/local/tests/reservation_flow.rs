@@ -70,6 +70,9 @@ async fn rush(p: &Platform, admin: &str) {
         .to_string();
     let mut body = festival("대기열 테스트 축제", "티켓 오픈");
     body["ticketsPerDay"] = json!(3);
+    // Dates to come, so they can be booked whatever day the test runs (until 2027-10).
+    body["startDate"] = json!("2027-10-03");
+    body["endDate"] = json!("2027-10-04");
     let (s, fest) = p
         .call(M::POST, "/festivals/create", Some(&admin_token), Some(body))
         .await;
@@ -164,7 +167,7 @@ async fn rush(p: &Platform, admin: &str) {
 
     // Booking needs an admission.
     let outsider = p.fan("outsider").await;
-    let day = json!({"festivalId": fid, "festivalDate": "2026-10-03"});
+    let day = json!({"festivalId": fid, "festivalDate": "2027-10-03"});
     let (s, body) = p.book(&outsider, day.clone(), None).await;
     assert_eq!(
         (s, code(&body)),
@@ -185,7 +188,7 @@ async fn rush(p: &Platform, admin: &str) {
     let (s, body) = p
         .book(
             &fans[0],
-            json!({"festivalId": fid, "festivalDate": "2026-10-04"}),
+            json!({"festivalId": fid, "festivalDate": "2027-10-04"}),
             Some("fan0-try"),
         )
         .await;
@@ -193,9 +196,22 @@ async fn rush(p: &Platform, admin: &str) {
         (s, code(&body)),
         (StatusCode::BAD_REQUEST, "VALIDATION_FAILED")
     );
-    let (s, body) = p.book(&fans[0], day.clone(), Some("fan0-other")).await;
-    assert_eq!((s, code(&body)), (StatusCode::CONFLICT, "ALREADY_RESERVED"));
-    assert_eq!(p.remaining(&fid, "2026-10-03").await, 2);
+    // The booking spent fan0's admission: allowed is false, and another booking (even of
+    // another date) needs another turn in the line.
+    let (_, a) = p.queue(M::GET, allowed(&fans[0]), &fans[0]).await;
+    assert_eq!(a["allowed"], false, "{a}");
+    let (s, body) = p
+        .book(
+            &fans[0],
+            json!({"festivalId": fid, "festivalDate": "2027-10-04"}),
+            Some("fan0-other"),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::FORBIDDEN, "QUEUE_ADMISSION_REQUIRED")
+    );
+    assert_eq!(p.remaining(&fid, "2027-10-03").await, 2);
 
     let (s, second) = p.book(&fans[1], day.clone(), None).await;
     assert_eq!(s, StatusCode::CREATED, "{second}");
@@ -203,13 +219,13 @@ async fn rush(p: &Platform, admin: &str) {
     assert_eq!(s, StatusCode::CREATED);
     let (s, body) = p.book(&fans[3], day.clone(), None).await;
     assert_eq!((s, code(&body)), (StatusCode::CONFLICT, "SOLD_OUT"));
-    assert_eq!(p.remaining(&fid, "2026-10-03").await, 0);
+    assert_eq!(p.remaining(&fid, "2027-10-03").await, 0);
 
     // Bad bookings are 400s and take nothing.
     for bad in [
-        json!({"festivalId": fid, "festivalDate": "2026-10-05"}),
-        json!({"festivalId": fid, "festivalDate": "2026-10-04", "quantity": 5}),
-        json!({"festivalId": fid, "festivalDate": "2026-10-04", "quantity": 0}),
+        json!({"festivalId": fid, "festivalDate": "2027-10-05"}),
+        json!({"festivalId": fid, "festivalDate": "2027-10-04", "quantity": 5}),
+        json!({"festivalId": fid, "festivalDate": "2027-10-04", "quantity": 0}),
         json!({"festivalId": fid, "festivalDate": "next friday"}),
         json!({"festivalId": fid, "festivalDate": "+2026-10-04"}),
         json!({"festivalId": fid, "festivalDate": "2026-10-4"}),
@@ -225,17 +241,17 @@ async fn rush(p: &Platform, admin: &str) {
         .bearer_auth(&fans[3].token)
         .header("Idempotency-Key", "one")
         .header("Idempotency-Key", "two")
-        .json(&json!({"festivalId": fid, "festivalDate": "2026-10-04"}));
+        .json(&json!({"festivalId": fid, "festivalDate": "2027-10-04"}));
     let (s, body) = read(twice.send().await.unwrap()).await;
     assert_eq!(
         (s, code(&body)),
         (StatusCode::BAD_REQUEST, "VALIDATION_FAILED")
     );
-    assert_eq!(p.remaining(&fid, "2026-10-04").await, 3);
+    assert_eq!(p.remaining(&fid, "2027-10-04").await, 3);
     let (s, _) = p
         .book(
             &fans[3],
-            json!({"festivalId": ulid_like(), "festivalDate": "2026-10-03"}),
+            json!({"festivalId": ulid_like(), "festivalDate": "2027-10-03"}),
             None,
         )
         .await;
@@ -266,12 +282,15 @@ async fn rush(p: &Platform, admin: &str) {
             (StatusCode::OK, Some("CANCELLED"))
         );
     }
-    assert_eq!(p.remaining(&fid, "2026-10-03").await, 1);
+    assert_eq!(p.remaining(&fid, "2027-10-03").await, 1);
     let (s, _) = p.book(&fans[3], day.clone(), None).await;
     assert_eq!(s, StatusCode::CREATED);
-    // The one who cancelled may book the date again.
+    // The one who cancelled got no admission back: booking again needs another turn.
     let (s, body) = p.book(&fans[1], day.clone(), None).await;
-    assert_eq!((s, code(&body)), (StatusCode::CONFLICT, "SOLD_OUT"));
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::FORBIDDEN, "QUEUE_ADMISSION_REQUIRED")
+    );
 
     // Everyone sees only their own reservations, newest first.
     let (s, mine) = p
@@ -303,7 +322,7 @@ async fn rush(p: &Platform, admin: &str) {
     let (s, body) = p
         .book(
             &fans[4],
-            json!({"festivalId": fid, "festivalDate": "2026-10-04"}),
+            json!({"festivalId": fid, "festivalDate": "2027-10-04"}),
             None,
         )
         .await;
@@ -387,6 +406,173 @@ async fn documented(p: &Platform) {
             "{method} {path} is documented"
         );
     }
+}
+
+/// Today's date in Seoul, and `days` after it, as `YYYY-MM-DD`.
+fn seoul_day(days: i64) -> String {
+    let seoul = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    (chrono::Utc::now().with_timezone(&seoul).date_naive() + chrono::Duration::days(days))
+        .to_string()
+}
+
+/// Queues `fan` for `fid` until admitted.
+async fn admitted(p: &Platform, fid: &str, fan: &Fan) {
+    let (s, _) = p
+        .queue(
+            Method::GET,
+            format!("/queues/{fid}/waiting-room/users/{}", fan.email),
+            fan,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let started = Instant::now();
+    loop {
+        let (_, a) = p
+            .queue(
+                Method::GET,
+                format!("/queues/{fid}/users/{}/allowed", fan.email),
+                fan,
+            )
+            .await;
+        if a["allowed"] == true {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "admitted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn clocked_rules(p: &Platform, admin: &str) {
+    use Method as M;
+    let admin_token = p.account(admin).await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let create = |start: String, end: String| {
+        let mut body = festival("시간 규칙 축제", "날짜");
+        body["startDate"] = json!(start);
+        body["endDate"] = json!(end);
+        body["timeZone"] = json!("Asia/Seoul");
+        body
+    };
+    // A festival that began yesterday in Seoul and runs another week.
+    let (s, running) = p
+        .call(
+            M::POST,
+            "/festivals/create",
+            Some(&admin_token),
+            Some(create(seoul_day(-1), seoul_day(7))),
+        )
+        .await;
+    assert_eq!(s, 201, "{running}");
+    let fid = running["festivalId"].as_str().unwrap().to_string();
+    let fan = p.fan("clocked").await;
+    admitted(p, &fid, &fan).await;
+
+    // Dates that have begun in Seoul are DATE_PASSED, and spend nothing.
+    for day in [seoul_day(-1), seoul_day(0)] {
+        let (s, body) = p
+            .book(&fan, json!({"festivalId": fid, "festivalDate": day}), None)
+            .await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::CONFLICT, "DATE_PASSED"),
+            "{day}"
+        );
+    }
+    let (_, a) = p
+        .queue(
+            M::GET,
+            format!("/queues/{fid}/users/{}/allowed", fan.email),
+            &fan,
+        )
+        .await;
+    assert_eq!(a["allowed"], true, "{a}");
+
+    // Two bookings at once on one admission (other dates, other keys): one books.
+    let (a, b) = tokio::join!(
+        p.book(
+            &fan,
+            json!({"festivalId": fid, "festivalDate": seoul_day(2)}),
+            Some("par-a")
+        ),
+        p.book(
+            &fan,
+            json!({"festivalId": fid, "festivalDate": seoul_day(3)}),
+            Some("par-b")
+        ),
+    );
+    let mut answers = [(a.0, code(&a.1).to_string()), (b.0, code(&b.1).to_string())];
+    answers.sort();
+    assert_eq!(
+        answers,
+        [
+            (StatusCode::CREATED, String::new()),
+            (
+                StatusCode::FORBIDDEN,
+                "QUEUE_ADMISSION_REQUIRED".to_string()
+            ),
+        ]
+    );
+    let (_, mine) = p
+        .call(M::GET, "/reservations", Some(&fan.token), None)
+        .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+
+    // A festival whose last date is over in Seoul has no line; leaving is still fine.
+    let (s, over) = p
+        .call(
+            M::POST,
+            "/festivals/create",
+            Some(&admin_token),
+            Some(create(seoul_day(-3), seoul_day(-1))),
+        )
+        .await;
+    assert_eq!(s, 201, "{over}");
+    let gone = over["festivalId"].as_str().unwrap();
+    for path in [
+        format!("/queues/{gone}/waiting-room/users/{}", fan.email),
+        format!("/queues/{gone}/users/{}/rank", fan.email),
+        format!("/queues/{gone}/users/{}/allowed", fan.email),
+    ] {
+        let (s, body) = p.queue(M::GET, path.clone(), &fan).await;
+        assert_eq!(
+            (s, code(&body)),
+            (StatusCode::CONFLICT, "FESTIVAL_ENDED"),
+            "{path}"
+        );
+    }
+    for path in [
+        format!("/queues/{gone}/users/{}/leave", fan.email),
+        format!("/queues/{gone}/users/{}/leave-proceed", fan.email),
+    ] {
+        let (s, _) = p.queue(M::DELETE, path.clone(), &fan).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn dates_festivals_and_admissions_follow_the_clock_in_memory() {
+    let admin = unique("admin");
+    let p = start(&[("ADMIN_EMAILS", admin.clone())]).await;
+    clocked_rules(&p, &admin).await;
+}
+
+#[tokio::test]
+async fn dates_festivals_and_admissions_follow_the_clock_on_redis_and_dynamodb() {
+    let Some(redis) = real_redis() else {
+        return;
+    };
+    let admin = unique("admin");
+    let run = ulid_like();
+    let p = start(&[
+        ("ADMIN_EMAILS", admin.clone()),
+        ("REDIS_URL", redis),
+        ("RECORDS_TABLE", format!("clock-records-{run}")),
+        ("SEARCH_TABLE", format!("clock-search-{run}")),
+    ])
+    .await;
+    clocked_rules(&p, &admin).await;
 }
 
 #[tokio::test]

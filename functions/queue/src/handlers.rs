@@ -100,7 +100,8 @@ fn target(req: &ApiRequest) -> AppResult<(&str, String)> {
         (status = 200, body = QueueStatus),
         (status = 401, body = Problem),
         (status = 403, description = "another user's address", body = Problem),
-        (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem)))]
+        (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem),
+        (status = 409, description = "FESTIVAL_ENDED: the festival's last date is over in its time zone, so it has no line", body = Problem)))]
 pub async fn join_queue(state: Arc<QueueState>, req: ApiRequest) -> AppResult<ApiResponse> {
     let (festival, email) = target(&req)?;
     ApiResponse::json(StatusCode::OK, &state.queue.join(festival, &email).await?)
@@ -115,13 +116,15 @@ pub async fn join_queue(state: Arc<QueueState>, req: ApiRequest) -> AppResult<Ap
         (status = 200, body = QueueStatus),
         (status = 401, body = Problem),
         (status = 403, description = "another user's address", body = Problem),
-        (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem)))]
+        (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem),
+        (status = 409, description = "FESTIVAL_ENDED: the festival's last date is over in its time zone, so it has no line", body = Problem)))]
 pub async fn get_rank(state: Arc<QueueState>, req: ApiRequest) -> AppResult<ApiResponse> {
     let (festival, email) = target(&req)?;
     ApiResponse::json(StatusCode::OK, &state.queue.rank(festival, &email).await?)
 }
 
-/// Whether the caller holds an unexpired admission, and until when.
+/// Whether the caller holds an unexpired, unspent admission, and until when (a confirmed
+/// booking spends it).
 #[utoipa::path(get, path = "/queues/{queue}/users/{email}/allowed", tag = "waiting room",
     security(("bearer" = [])),
     params(("queue" = String, Path, description = "festivalId"),
@@ -130,7 +133,8 @@ pub async fn get_rank(state: Arc<QueueState>, req: ApiRequest) -> AppResult<ApiR
         (status = 200, body = AdmissionStatus),
         (status = 401, body = Problem),
         (status = 403, description = "another user's address", body = Problem),
-        (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem)))]
+        (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem),
+        (status = 409, description = "FESTIVAL_ENDED: the festival's last date is over in its time zone, so it has no line", body = Problem)))]
 pub async fn get_allowed(state: Arc<QueueState>, req: ApiRequest) -> AppResult<ApiResponse> {
     let (festival, email) = target(&req)?;
     ApiResponse::json(
@@ -145,7 +149,7 @@ pub async fn get_allowed(state: Arc<QueueState>, req: ApiRequest) -> AppResult<A
     params(("queue" = String, Path, description = "festivalId"),
            ("email" = String, Path, description = "the caller's own e-mail address")),
     responses(
-        (status = 204, description = "out of the line (also when not in it)"),
+        (status = 204, description = "out of the line (also when not in it, and also once the festival is over: leaving only removes state)"),
         (status = 401, body = Problem),
         (status = 403, description = "another user's address", body = Problem),
         (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem)))]
@@ -161,7 +165,7 @@ pub async fn leave_queue(state: Arc<QueueState>, req: ApiRequest) -> AppResult<A
     params(("queue" = String, Path, description = "festivalId"),
            ("email" = String, Path, description = "the caller's own e-mail address")),
     responses(
-        (status = 204, description = "no admission held any more (also when none was)"),
+        (status = 204, description = "no admission held any more (also when none was, and also once the festival is over)"),
         (status = 401, body = Problem),
         (status = 403, description = "another user's address", body = Problem),
         (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem)))]

@@ -444,6 +444,79 @@ async fn leave_admission_event_gives_the_admission_up() {
 }
 
 #[tokio::test]
+async fn get_queue_allowed_event_is_false_once_a_booking_spent_the_admission() {
+    let h = harness(10).await;
+    call(&h, "join-queue", FAN).await.assert_json(200);
+    h.state
+        .admitter
+        .tick(&one_scheduled(&h).tick)
+        .await
+        .unwrap();
+    assert_eq!(
+        call(&h, "get-queue-allowed", FAN).await.assert_json(200)["allowed"],
+        true
+    );
+
+    // The booking function spends it, as a confirmed booking does.
+    let spent = h
+        .room
+        .spend_admission(FESTIVAL_ID, FAN.email, h.clock.now(), "booking-1")
+        .await
+        .unwrap();
+    assert!(spent.is_some());
+    assert_eq!(
+        call(&h, "get-queue-allowed", FAN).await.assert_json(200),
+        &json!({"allowed": false, "expiresAt": null})
+    );
+    // Booking again means queueing again: a join puts the caller back in line.
+    assert_eq!(
+        call(&h, "join-queue", FAN).await.assert_json(200)["rank"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_festival_that_is_over_is_a_409_problem_but_leaving_still_succeeds() {
+    let h = harness(10).await;
+    call(&h, "join-queue", LEE).await.assert_json(200);
+    h.state
+        .admitter
+        .tick(&one_scheduled(&h).tick)
+        .await
+        .unwrap();
+    call(&h, "join-queue", FAN).await.assert_json(200);
+    scheduled(&h);
+
+    // Still open at the last second of its last date (2027-10-03 in Seoul)...
+    h.clock.advance(at("2027-10-03T14:59:59Z") - h.clock.now());
+    assert_eq!(rank(&h, FAN).await["rank"], 1);
+    scheduled(&h); // that poll restarted the lapsed chain
+                   // ...and over when 2027-10-04 begins there.
+    h.clock.advance(Duration::seconds(1));
+    for name in ["join-queue", "get-queue-rank", "get-queue-allowed"] {
+        for user in [FAN, LEE] {
+            call(&h, name, user)
+                .await
+                .assert_problem(409, "FESTIVAL_ENDED");
+        }
+    }
+    assert!(
+        scheduled(&h).is_empty(),
+        "no admitter for a festival that is over"
+    );
+    // Leaving only removes state, so it still answers 204.
+    assert_no_content(&call(&h, "leave-queue", FAN).await);
+    assert_no_content(&call(&h, "leave-admission", LEE).await);
+    let view = h
+        .room
+        .position(FESTIVAL_ID, FAN.email, h.clock.now(), "probe", &h.policy)
+        .await
+        .unwrap();
+    assert_eq!(view.waiting, 0);
+    assert_eq!(admission(&h, LEE.email).await, None);
+}
+
+#[tokio::test]
 async fn another_users_address_is_a_403_problem_on_every_route() {
     let h = harness(10).await;
     call(&h, "join-queue", LEE).await.assert_json(200);

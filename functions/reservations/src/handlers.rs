@@ -63,8 +63,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[openapi(paths(create_reservation, list_reservations, cancel_reservation))]
 struct ReservationsDoc;
 
-/// Books tickets of one festival date; the caller must hold an unexpired admission from the
-/// festival's waiting room. A retry with the same `Idempotency-Key` (kept 24 hours) answers
+/// Books tickets of one festival date that has not begun in the festival's time zone; the
+/// caller must hold an unexpired admission from the festival's waiting room, which the booking
+/// spends (another booking means queueing again; a refused booking keeps it). A retry with the same `Idempotency-Key` (kept 24 hours) answers
 /// the reservation the key first booked and books nothing more; reusing a key for a different
 /// booking is a 400.
 #[utoipa::path(post, path = "/reservations", tag = "reservations", security(("bearer" = [])),
@@ -75,9 +76,10 @@ struct ReservationsDoc;
         (status = 201, body = Reservation),
         (status = 400, description = "date outside the festival, quantity outside 1..=4, key reused for another booking", body = Problem),
         (status = 401, body = Problem),
-        (status = 403, description = "QUEUE_ADMISSION_REQUIRED", body = Problem),
+        (status = 403, description = "QUEUE_ADMISSION_REQUIRED: no admission, an expired one, or one already spent (each confirmed booking spends the admission; a cancellation does not give it back; a booking refused with a 409 or 503 keeps it)", body = Problem),
         (status = 404, description = "FESTIVAL_NOT_FOUND", body = Problem),
-        (status = 409, description = "SOLD_OUT, or ALREADY_RESERVED (one active reservation per user per festival date)", body = Problem)))]
+        (status = 409, description = "SOLD_OUT; ALREADY_RESERVED (one active reservation per user per festival date); DATE_PASSED (the date has begun in the festival's time zone)", body = Problem),
+        (status = 503, description = "SERVICE_UNAVAILABLE, with Retry-After; nothing was booked and the admission is kept", body = Problem)))]
 pub async fn create_reservation(
     state: Arc<ReservationsState>,
     req: ApiRequest,

@@ -197,6 +197,14 @@ async fn admit(h: &Harness, user: User) {
         .is_some());
 }
 
+/// When `user`'s admission ends, if they hold an unspent one.
+async fn admission(h: &Harness, user: User) -> Option<DateTime<Utc>> {
+    h.room
+        .admission(FESTIVAL_ID, user.email, h.clock.now())
+        .await
+        .unwrap()
+}
+
 /// The booking sample with another body (as raw text).
 fn with_raw_body(event: &str, body: &str) -> String {
     edit(event, |v| v["body"] = json!(body))
@@ -429,6 +437,8 @@ async fn list_reservations_event_answers_the_callers_own_newest_first() {
     admit(&h, FAN).await;
     let older = book_sample(&h, FAN).await;
     h.clock.advance(Duration::minutes(1));
+    // The booking spent the admission: the second one needs another turn.
+    admit(&h, FAN).await;
     let second_day = with_key(
         &with_body(&fixture("create-reservation"), booking("2027-10-03", 1)),
         Some("a7d1f0e2-93b4-4c8a-b6e5-2d0f1c3e4a5b"),
@@ -509,7 +519,13 @@ async fn cancel_reservation_event_returns_the_tickets() {
     let page = list(&h, FAN, &fixture("list-reservations")).await;
     assert_eq!(page["items"], json!([expected]));
 
-    // The date is free again for a new booking (a new key).
+    // The date is free again for a new booking (a new key), on a new turn in the line: the
+    // cancellation did not give the spent admission back.
+    let rebook = with_key(&fixture("create-reservation"), Some("rebook-2027-10-02"));
+    book(&h, FAN, &rebook)
+        .await
+        .assert_problem(403, "QUEUE_ADMISSION_REQUIRED");
+    admit(&h, FAN).await;
     let rebook = with_key(&fixture("create-reservation"), Some("rebook-2027-10-02"));
     let rebooked = book(&h, FAN, &rebook).await.assert_json(201).clone();
     assert_ne!(id_of(&rebooked), id);
@@ -587,6 +603,7 @@ async fn a_quantity_outside_1_to_4_is_a_400_problem() {
     let four = with_body(&fixture("create-reservation"), booking("2027-10-02", 4));
     let answer = book(&h, FAN, &four).await;
     assert_eq!(answer.assert_json(201)["quantity"], 4);
+    admit(&h, FAN).await;
     let one = with_key(
         &with_body(
             &fixture("create-reservation"),
@@ -673,6 +690,8 @@ async fn a_second_reservation_for_the_same_date_is_a_409_problem() {
     admit(&h, FAN).await;
     book_sample(&h, FAN).await;
 
+    // Admitted again: the refusals below hand the admission back, so one turn serves all.
+    admit(&h, FAN).await;
     for key in [Some("another-attempt"), None] {
         let event = with_key(
             &with_body(&fixture("create-reservation"), booking("2027-10-02", 1)),
@@ -684,6 +703,7 @@ async fn a_second_reservation_for_the_same_date_is_a_409_problem() {
     }
     assert_eq!(remaining(&h).await, [4998, 5000]);
     assert_eq!(published(&h).len(), 1);
+    assert!(admission(&h, FAN).await.is_some(), "the turn is kept");
 
     // Another date of the same festival is another reservation.
     let other_day = with_key(
@@ -716,6 +736,123 @@ async fn a_route_without_authorizer_context_is_a_401_problem() {
     }
     assert_eq!(remaining(&h).await, [4998, 5000]);
     assert_eq!(published(&h).len(), 1);
+}
+
+#[tokio::test]
+async fn create_reservation_event_spends_the_admission() {
+    let h = harness().await;
+    admit(&h, FAN).await;
+    let first = book_sample(&h, FAN).await;
+    assert_eq!(admission(&h, FAN).await, None, "spent by the booking");
+
+    // Another booking, even of another date, needs another turn in the line.
+    let other_day = with_key(
+        &with_body(&fixture("create-reservation"), booking("2027-10-03", 1)),
+        Some("second-booking"),
+    );
+    book(&h, FAN, &other_day)
+        .await
+        .assert_problem(403, "QUEUE_ADMISSION_REQUIRED");
+    book(&h, FAN, &with_key(&other_day, None))
+        .await
+        .assert_problem(403, "QUEUE_ADMISSION_REQUIRED");
+    // The retry of the booking that spent it still answers that booking.
+    assert_eq!(book_sample(&h, FAN).await, first);
+
+    // Cancelling does not give the admission back.
+    cancel(&h, FAN, &id_of(&first)).await.assert_json(200);
+    assert_eq!(admission(&h, FAN).await, None);
+    book(&h, FAN, &other_day)
+        .await
+        .assert_problem(403, "QUEUE_ADMISSION_REQUIRED");
+    assert_eq!(remaining(&h).await, [5000, 5000]);
+
+    // A new turn books again.
+    admit(&h, FAN).await;
+    book(&h, FAN, &other_day).await.assert_json(201);
+    assert_eq!(remaining(&h).await, [5000, 4999]);
+    assert_eq!(published(&h).len(), 3);
+}
+
+#[tokio::test]
+async fn parallel_bookings_on_one_admission_book_once() {
+    let h = harness().await;
+    admit(&h, FAN).await;
+    let day2 = with_key(&fixture("create-reservation"), Some("parallel-a"));
+    let day3 = with_key(
+        &with_body(&fixture("create-reservation"), booking("2027-10-03", 2)),
+        Some("parallel-b"),
+    );
+    let (a, b) = tokio::join!(book(&h, FAN, &day2), book(&h, FAN, &day3));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [201, 403], "{} / {}", a.body, b.body);
+    let refused = if a.status == 403 { a } else { b };
+    refused.assert_problem(403, "QUEUE_ADMISSION_REQUIRED");
+    let left = remaining(&h).await;
+    assert_eq!(left.iter().sum::<u32>(), 9998, "{left:?}");
+    assert_eq!(published(&h).len(), 1);
+}
+
+#[tokio::test]
+async fn a_date_that_has_begun_is_a_409_problem() {
+    let h = harness().await;
+    // 2027-10-02 begins at 00:00 in Seoul: 2027-10-01T15:00:00Z.
+    h.clock.advance(at("2027-10-01T14:58:00Z") - h.clock.now());
+    admit(&h, FAN).await;
+    h.clock.advance(at("2027-10-01T15:00:00Z") - h.clock.now());
+    book(&h, FAN, &fixture("create-reservation"))
+        .await
+        .assert_problem(409, "DATE_PASSED");
+    assert!(
+        admission(&h, FAN).await.is_some(),
+        "nothing spent on a refused date"
+    );
+    assert_eq!(remaining(&h).await, [5000, 5000]);
+    assert!(published(&h).is_empty());
+
+    // The next date still books, on the same admission and even with the same key.
+    let next_day = with_body(&fixture("create-reservation"), booking("2027-10-03", 2));
+    book(&h, FAN, &next_day).await.assert_json(201);
+    assert_eq!(remaining(&h).await, [5000, 4998]);
+
+    // Once the festival is over, its last date is past too.
+    h.clock.advance(at("2027-10-02T15:00:00Z") - h.clock.now());
+    admit(&h, LEE).await;
+    book(&h, LEE, &next_day)
+        .await
+        .assert_problem(409, "DATE_PASSED");
+}
+
+#[tokio::test]
+async fn a_refused_booking_keeps_the_admission() {
+    let h = harness_with_stock(1).await;
+    admit(&h, LEE).await;
+    book(
+        &h,
+        LEE,
+        &with_body(&fixture("create-reservation"), booking("2027-10-02", 1)),
+    )
+    .await
+    .assert_json(201);
+    admit(&h, FAN).await;
+    let until = admission(&h, FAN).await;
+    book(
+        &h,
+        FAN,
+        &with_body(&fixture("create-reservation"), booking("2027-10-02", 1)),
+    )
+    .await
+    .assert_problem(409, "SOLD_OUT");
+    assert_eq!(
+        admission(&h, FAN).await,
+        until,
+        "the same turn, to the same end"
+    );
+    let other = with_body(&fixture("create-reservation"), booking("2027-10-03", 1));
+    book(&h, FAN, &other).await.assert_json(201);
+    assert_eq!(admission(&h, FAN).await, None);
+    assert_eq!(remaining(&h).await, [0, 0]);
 }
 
 /// A sample event without a test fails here: every `/reservations` route event is replayed

@@ -10,6 +10,7 @@
 //! | `festa:queue:{id}:admitted` | sorted set | user → end of admission (ms); expires as a whole after its last member |
 //! | `festa:queue:{id}:lease` | string | `chain:tick` of the admitter chain allowed to tick, with a TTL |
 //! | `festa:queue:{id}:stats` | hash | token bucket (`tokens`, `refilledMs`), `lastTickMs`, measured `rate` |
+//! | `festa:queue:{id}:spent:<email>` | hash | a spent admission: `until` (ms) and the booking attempt's `claim`; expires when the admission would have |
 //!
 //! Arrival numbers come from `INCR` inside the join script, so the order is the order in which
 //! Redis ran the joins: first come, first served, with no ties to break. Ranks are `ZRANK`
@@ -103,6 +104,40 @@ end
 return {admitted, waiting}
 "#;
 
+/// KEYS: admitted, the user's spent record. ARGV: user, now, claim. Moves an unexpired
+/// admission to the spent record under `claim` (kept until the admission would have ended),
+/// or finds one `claim` spent already; returns its end (ms), or nil when there is none.
+const SPEND_LUA: &str = r#"
+local now = tonumber(ARGV[2])
+local until_ms = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if until_ms and tonumber(until_ms) > now then
+  until_ms = tonumber(until_ms)
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[2], 'until', string.format('%.0f', until_ms), 'claim', ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], string.format('%.0f', until_ms - now))
+  return string.format('%.0f', until_ms)
+end
+local spent = redis.call('HMGET', KEYS[2], 'until', 'claim')
+if spent[2] == ARGV[3] and tonumber(spent[1]) > now then return spent[1] end
+return false
+"#;
+
+/// KEYS: admitted, the user's spent record, line. ARGV: user, now, claim. Gives the admission
+/// `claim` spent back, if it has not ended; returns 1 when it did.
+const RETURN_LUA: &str = r#"
+local spent = redis.call('HMGET', KEYS[2], 'until', 'claim')
+if spent[2] ~= ARGV[3] then return 0 end
+redis.call('DEL', KEYS[2])
+local until_ms, now = tonumber(spent[1]), tonumber(ARGV[2])
+if until_ms <= now then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[1], until_ms, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < until_ms - now then
+  redis.call('PEXPIRE', KEYS[1], string.format('%.0f', until_ms - now))
+end
+return 1
+"#;
+
 /// KEYS: lease. ARGV: a tick's lease holder. Deletes the lease only if that tick still holds it.
 const RELEASE_LUA: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -117,6 +152,8 @@ pub struct RedisWaitingRoom {
     position: Script,
     admit: Script,
     release: Script,
+    spend: Script,
+    give_back: Script,
 }
 
 impl RedisWaitingRoom {
@@ -128,6 +165,8 @@ impl RedisWaitingRoom {
             position: Script::new(&format!("{VIEW_LUA}\n{POSITION_LUA}")),
             admit: Script::new(ADMIT_LUA),
             release: Script::new(RELEASE_LUA),
+            spend: Script::new(SPEND_LUA),
+            give_back: Script::new(RETURN_LUA),
         }
     }
 }
@@ -135,6 +174,11 @@ impl RedisWaitingRoom {
 /// The key of one part of a festival's line.
 fn key(festival_id: &str, part: &str) -> String {
     format!("festa:queue:{{{festival_id}}}:{part}")
+}
+
+/// The key of the user's spent admission for a festival (in the festival's slot).
+fn spent_key(festival_id: &str, email: &str) -> String {
+    key(festival_id, &format!("spent:{email}"))
 }
 
 /// A failed command: an outage answers `503`, anything else is internal (see
@@ -259,12 +303,63 @@ impl WaitingRoom for RedisWaitingRoom {
 
     async fn give_up_admission(&self, festival_id: &str, email: &str) -> AppResult<()> {
         let mut conn = self.conn.clone();
-        redis::cmd("ZREM")
+        redis::pipe()
+            .atomic()
+            .cmd("ZREM")
             .arg(key(festival_id, "admitted"))
             .arg(email)
+            .ignore()
+            .cmd("DEL")
+            .arg(spent_key(festival_id, email))
+            .ignore()
             .query_async::<()>(&mut conn)
             .await
             .map_err(redis_error("ZREM"))
+    }
+
+    async fn spend_admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        claim: &str,
+    ) -> AppResult<Option<DateTime<Utc>>> {
+        let mut conn = self.conn.clone();
+        let until: Option<String> = self
+            .spend
+            .key(key(festival_id, "admitted"))
+            .key(spent_key(festival_id, email))
+            .arg(email)
+            .arg(now.timestamp_millis())
+            .arg(claim)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(redis_error("spend"))?;
+        Ok(until
+            .and_then(|ms| ms.parse::<i64>().ok())
+            .and_then(DateTime::from_timestamp_millis))
+    }
+
+    async fn return_admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        claim: &str,
+    ) -> AppResult<bool> {
+        let mut conn = self.conn.clone();
+        let returned: i64 = self
+            .give_back
+            .key(key(festival_id, "admitted"))
+            .key(spent_key(festival_id, email))
+            .key(key(festival_id, "line"))
+            .arg(email)
+            .arg(now.timestamp_millis())
+            .arg(claim)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(redis_error("return"))?;
+        Ok(returned == 1)
     }
 
     async fn release_chain(&self, next: &AdmitTick) -> AppResult<()> {

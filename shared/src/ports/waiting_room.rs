@@ -147,8 +147,39 @@ pub trait WaitingRoom: Send + Sync {
     /// Takes the user out of the line (no-op when not in it).
     async fn leave_line(&self, festival_id: &str, email: &str) -> AppResult<()>;
 
-    /// Ends the user's admission (no-op without one).
+    /// Ends the user's admission (no-op without one), and forgets an admission a booking
+    /// attempt is spending, so a failed attempt cannot hand back what the user gave up.
     async fn give_up_admission(&self, festival_id: &str, email: &str) -> AppResult<()>;
+
+    /// Spends the user's unexpired admission on the booking attempt `claim`, atomically: of
+    /// concurrent attempts holding one admission, exactly one gets it. Answers when the
+    /// admission would have ended, or `None` when there is none to spend.
+    ///
+    /// A spent admission is no longer an admission ([`WaitingRoom::admission`] is `None`, and
+    /// a join puts the user back in the line), but it is remembered, until it would have
+    /// ended, under `claim`: the same `claim` (a retry of the same booking, e.g. with the same
+    /// `Idempotency-Key`) may spend it again, and [`WaitingRoom::return_admission`] may give
+    /// it back.
+    async fn spend_admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        claim: &str,
+    ) -> AppResult<Option<DateTime<Utc>>>;
+
+    /// Gives back the admission the attempt `claim` spent, when its booking failed for a
+    /// reason that is not the user's doing (sold out, already reserved, an outage), so the
+    /// user keeps their turn until the admission would have ended. Answers whether it was
+    /// given back: `false` when `claim` holds no spent admission (another attempt spent it
+    /// since, it was given up, or it was given back already) or the admission has ended.
+    async fn return_admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        claim: &str,
+    ) -> AppResult<bool>;
 
     /// One tick of `tick`'s chain, if it is the chain's current tick: expires stale admissions,
     /// admits the head of the line within the rate, and advances or releases the lease.

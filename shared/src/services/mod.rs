@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod chat;
 pub mod directory;
+pub mod festival_days;
 pub mod festivals;
 mod hs256;
 pub mod passwords;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::directory::FestivalDirectory;
+use super::festival_days::has_ended;
 use super::tokens::Identity;
 use super::validate::normalize_email;
 use crate::error::{AppError, AppResult};
@@ -83,10 +84,21 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 impl Queue {
+    /// The festival, if it still has a line: `FESTIVAL_NOT_FOUND` for an unknown one,
+    /// `FESTIVAL_ENDED` once its last date is over in its time zone (nothing is left to
+    /// book, so waiting would only cost the caller and Redis).
+    async fn open_festival(&self, festival_id: &str) -> AppResult<()> {
+        let festival = self.festivals.get(festival_id).await?;
+        if has_ended(&festival, self.clock.now()) {
+            return Err(AppError::FestivalEnded);
+        }
+        Ok(())
+    }
+
     /// Joins the festival's line (keeping an earlier place or admission) and says where the
     /// user stands.
     pub async fn join(&self, festival_id: &str, email: &str) -> AppResult<QueueStatus> {
-        self.festivals.get(festival_id).await?;
+        self.open_festival(festival_id).await?;
         let chain = self.ids.new_id();
         let view = self
             .room
@@ -98,7 +110,7 @@ impl Queue {
 
     /// Where the user stands, without joining.
     pub async fn rank(&self, festival_id: &str, email: &str) -> AppResult<QueueStatus> {
-        self.festivals.get(festival_id).await?;
+        self.open_festival(festival_id).await?;
         let chain = self.ids.new_id();
         let view = self
             .room
@@ -110,7 +122,7 @@ impl Queue {
 
     /// Whether the user holds an unexpired admission.
     pub async fn allowed(&self, festival_id: &str, email: &str) -> AppResult<AdmissionStatus> {
-        self.festivals.get(festival_id).await?;
+        self.open_festival(festival_id).await?;
         let until = self
             .room
             .admission(festival_id, email, self.clock.now())
@@ -121,13 +133,14 @@ impl Queue {
         })
     }
 
-    /// Leaves the line.
+    /// Leaves the line. Also once the festival is over: leaving only removes state, so a
+    /// client tidying up after the festival gets its `204` rather than an error.
     pub async fn leave(&self, festival_id: &str, email: &str) -> AppResult<()> {
         self.festivals.get(festival_id).await?;
         self.room.leave_line(festival_id, email).await
     }
 
-    /// Gives the admission up.
+    /// Gives the admission up; like [`Queue::leave`], also once the festival is over.
     pub async fn leave_admission(&self, festival_id: &str, email: &str) -> AppResult<()> {
         self.festivals.get(festival_id).await?;
         self.room.give_up_admission(festival_id, email).await

@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::directory::FestivalDirectory;
+use super::festival_days::date_has_begun;
 use super::tokens::Identity;
 use super::validate::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
@@ -62,9 +64,24 @@ pub fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
+/// The name of one booking attempt in the waiting room: with an `Idempotency-Key`, derived
+/// from the holder and the key, so a retry of the same booking is the same attempt and may
+/// find the admission it spent; without one, the attempt's own reservation id. Hashed, so the
+/// key (up to 255 characters of the client's choosing) is never stored in Redis as sent.
+pub fn attempt_claim(email: &str, key: Option<&str>, reservation_id: &str) -> String {
+    match key {
+        Some(key) => format!(
+            "key:{}",
+            hex::encode(Sha256::digest(format!("{email}\0{key}").as_bytes()))
+        ),
+        None => format!("attempt:{reservation_id}"),
+    }
+}
+
 impl Reservations {
-    /// Books tickets for an admitted caller, once per `key`: a retry answers the reservation
-    /// the key first booked (as it stands now) and books nothing more.
+    /// Books tickets for a caller holding an admission, once per `key`, and spends the
+    /// admission: a retry answers the reservation the key first booked (as it stands now)
+    /// and books nothing more; a date that has begun in the festival's zone is `DATE_PASSED`.
     pub async fn book(
         &self,
         caller: &Identity,
@@ -97,16 +114,24 @@ impl Reservations {
                 festival.start_date, festival.end_date
             )));
         }
+        if date_has_begun(&festival, wanted.festival_date, now) {
+            return Err(AppError::DatePassed);
+        }
+        // The admission is spent before stock moves, atomically, so of parallel bookings
+        // holding one admission only one reaches the transaction; a booking that then fails
+        // hands it back (below), so nothing is half-written either way.
+        let reservation_id = self.ids.new_id();
+        let claim = attempt_claim(&caller.email, key, &reservation_id);
         if self
             .room
-            .admission(&wanted.festival_id, &caller.email, now)
+            .spend_admission(&wanted.festival_id, &caller.email, now, &claim)
             .await?
             .is_none()
         {
             return Err(AppError::QueueAdmissionRequired);
         }
         let reservation = Reservation {
-            reservation_id: self.ids.new_id(),
+            reservation_id,
             email: caller.email.clone(),
             festival_id: wanted.festival_id.clone(),
             festival_name: festival.name.clone(),
@@ -115,17 +140,41 @@ impl Reservations {
             status: ReservationStatus::Confirmed,
             created_at: now,
         };
-        match self
-            .store
-            .book(&reservation, key, now + KEY_LIFETIME)
-            .await?
-        {
-            Booking::Confirmed => {
+        match self.store.book(&reservation, key, now + KEY_LIFETIME).await {
+            Ok(Booking::Confirmed) => {
                 self.publish(ReservationEvent::Confirmed(reservation.clone()))
                     .await;
                 Ok(reservation)
             }
-            Booking::KeyUsed(used) => self.replay(caller, &wanted, used).await,
+            // A concurrent retry with this key booked: it is the same attempt (same claim),
+            // so the admission stays spent on its reservation.
+            Ok(Booking::KeyUsed(used)) => self.replay(caller, &wanted, used).await,
+            Err(err) => {
+                self.hand_back(&wanted.festival_id, &caller.email, &claim, &err)
+                    .await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Gives the admission back after a booking that took nothing: sold out, already
+    /// reserved, or an outage are not the user's doing, and queueing again for them would
+    /// punish the user for the platform's answer. (An outage whose transaction did commit
+    /// unseen leaves the user an admission too many; it is still bound by stock and by one
+    /// reservation per date, and the retry with the same key answers the booking.) A failure
+    /// here is logged: the admission stays spent and the user queues again.
+    async fn hand_back(&self, festival_id: &str, email: &str, claim: &str, why: &AppError) {
+        match self
+            .room
+            .return_admission(festival_id, email, self.clock.now(), claim)
+            .await
+        {
+            Ok(returned) => {
+                tracing::info!(festival = %festival_id, returned, code = why.code(), "booking failed; admission handed back")
+            }
+            Err(err) => {
+                tracing::error!(error = %err, festival = %festival_id, "could not hand the admission back")
+            }
         }
     }
 

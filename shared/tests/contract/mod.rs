@@ -42,6 +42,7 @@ macro_rules! all_cases {
                 one_active_reservation_per_user_and_date,
                 idempotency_key_records_what_it_booked,
                 cancel_returns_stock_once,
+                a_repeated_booking_is_confirmed_once,
                 concurrent_bookings_never_oversell,
                 concurrent_cancels_return_stock_once,
                 roster_pages_confirmed_reservations_in_id_order,
@@ -1614,6 +1615,82 @@ where
         Some(Cancellation::AlreadyCancelled(expected.clone()))
     );
     assert_eq!(remaining(store, &f.festival_id).await, vec![10]);
+}
+
+/// The same booking sent again, as an SDK retries a call whose answer was lost after it
+/// committed (DynamoDB's `ClientRequestToken` makes that a success; an emulator that ignores
+/// the token refuses it on the guard or the key): it is confirmed, and takes stock once.
+pub async fn a_repeated_booking_is_confirmed_once<S>(store: &S)
+where
+    S: FestivalStore + ReservationStore,
+{
+    let f = stocked_festival(&[10, 10]);
+    store.create_festival(&f).await.unwrap();
+    let (day0, day1) = (f.tickets[0].date, f.tickets[1].date);
+    let email = unique_email();
+
+    let plain = booking_of(&f, &email, day0, 1);
+    for _ in 0..2 {
+        assert_eq!(
+            store.book(&plain, None, no_key_until()).await.unwrap(),
+            Booking::Confirmed
+        );
+    }
+    let key = format!("key-{}", unique());
+    let keyed = booking_of(&f, &email, day1, 2);
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .book(&keyed, Some(&key), no_key_until())
+                .await
+                .unwrap(),
+            Booking::Confirmed
+        );
+    }
+    assert_eq!(remaining(store, &f.festival_id).await, vec![9, 8]);
+    assert_eq!(
+        store
+            .list_reservations(&email, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .idempotent_booking(&email, &key, now())
+            .await
+            .unwrap()
+            .map(|used| used.reservation_id),
+        Some(keyed.reservation_id.clone())
+    );
+
+    // Another booking of a held date is still refused, with or without a key.
+    let second = booking_of(&f, &email, day0, 1);
+    let err = store.book(&second, None, no_key_until()).await.unwrap_err();
+    assert!(matches!(err, AppError::AlreadyReserved), "{err:?}");
+    let err = store
+        .book(&second, Some(&format!("{key}-2")), no_key_until())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::AlreadyReserved), "{err:?}");
+
+    // Once cancelled, the same reservation sent again books nothing.
+    store
+        .cancel(&email, &plain.reservation_id, now())
+        .await
+        .unwrap();
+    assert_eq!(remaining(store, &f.festival_id).await, vec![10, 8]);
+    assert!(store.book(&plain, None, no_key_until()).await.is_err());
+    assert_eq!(remaining(store, &f.festival_id).await, vec![10, 8]);
+    assert_eq!(
+        store
+            .get_reservation(&email, &plain.reservation_id)
+            .await
+            .unwrap()
+            .map(|r| r.status),
+        Some(ReservationStatus::Cancelled)
+    );
 }
 
 /// Tickets of the rush date, and how many different users rush for them.

@@ -181,11 +181,24 @@ async fn transact(
     what: &str,
     items: Vec<TransactWriteItem>,
 ) -> Result<(), SdkError<TransactWriteItemsError>> {
+    transact_with_token(client, what, items, None).await
+}
+
+/// [`transact`] under one `ClientRequestToken` for every try (the SDK makes a fresh one per
+/// call when `None`): DynamoDB applies a committed transaction with the same token and
+/// parameters only once within 10 minutes, and runs a failed one again.
+async fn transact_with_token(
+    client: &Client,
+    what: &str,
+    items: Vec<TransactWriteItem>,
+    token: Option<&str>,
+) -> Result<(), SdkError<TransactWriteItemsError>> {
     let mut attempt = 0;
     loop {
         let result = client
             .transact_write_items()
             .set_transact_items(Some(items.clone()))
+            .set_client_request_token(token.map(str::to_string))
             .send()
             .await;
         match result {

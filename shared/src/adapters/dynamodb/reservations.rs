@@ -14,12 +14,18 @@
 //! jittered back-off, since a ticket rush makes such conflicts routine.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
 
 use super::accounts::user_pk;
 use super::attrs::{self, Item};
-use super::{build_error, cancellation_codes, query_limit, sdk_error, transact, DynamoRecords};
+use super::{
+    build_error, cancellation_codes, query_limit, sdk_error, transact, transact_with_token,
+    DynamoRecords,
+};
 use crate::error::{AppError, AppResult};
 use crate::model::{BookingRequest, Reservation, ReservationStatus};
 use crate::ports::{Booking, Cancellation, IdempotentBooking, ReservationStore};
@@ -115,18 +121,62 @@ impl DynamoRecords {
         super::get_item(&self.client, &self.table, key, what).await
     }
 
-    /// Why a booking was refused, when DynamoDB gave no per-item reasons (the key, if any,
-    /// was checked already): the guard tells a second booking of the date from sold out.
-    async fn diagnose_booking(&self, reservation: &Reservation) -> AppError {
+    /// Why a booking was refused (the key, if any, was checked already), read from the
+    /// date's guard: a guard naming this very reservation means this booking committed
+    /// before (a retried call whose first try went through), so it is confirmed; another
+    /// reservation's guard is a second booking of the date; no guard is sold out, unless
+    /// DynamoDB said the guard's condition failed (`guard_failed`: it was cancelled since).
+    async fn diagnose_booking(
+        &self,
+        reservation: &Reservation,
+        guard_failed: bool,
+    ) -> AppResult<Booking> {
         let guard = attrs::key(
             user_pk(&reservation.email),
             guard_sk(&reservation.festival_id, reservation.festival_date),
         );
-        match self.get_item(guard, "GetItem (guard)").await {
-            Ok(Some(_)) => AppError::AlreadyReserved,
-            Ok(None) => AppError::SoldOut,
-            Err(err) => err,
+        match self.get_item(guard, "GetItem (guard)").await? {
+            Some(item) if attrs::req_str(&item, "reservationId")? == reservation.reservation_id => {
+                Ok(Booking::Confirmed)
+            }
+            Some(_) => Err(AppError::AlreadyReserved),
+            None if guard_failed => Err(AppError::AlreadyReserved),
+            None => Err(AppError::SoldOut),
         }
+    }
+}
+
+/// The `ClientRequestToken` of a booking (at most 36 characters, as DynamoDB allows): with an
+/// `Idempotency-Key`, derived from the holder and the key, so every try of that booking within
+/// DynamoDB's 10 minutes is one transaction; without one, from this attempt's reservation id.
+/// Either way a try the SDK repeats after a lost answer is applied once.
+pub fn request_token(email: &str, key: Option<&str>, reservation_id: &str) -> String {
+    let seed = match key {
+        Some(key) => format!("booking\0{email}\0key\0{key}"),
+        None => format!("booking\0{email}\0attempt\0{reservation_id}"),
+    };
+    let mut token = hex::encode(Sha256::digest(seed.as_bytes()));
+    token.truncate(36);
+    token
+}
+
+/// Whether DynamoDB refused the token because it was used within 10 minutes for another
+/// transaction (an earlier try with the same key, for another reservation id).
+fn token_mismatch(err: &SdkError<TransactWriteItemsError>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(TransactWriteItemsError::IdempotentParameterMismatchException(_))
+    )
+}
+
+/// What an `Idempotency-Key` found used means for the booking `r`: its own earlier commit
+/// (the same reservation id: a retried call) is this booking, confirmed; anything else is
+/// another try's booking.
+fn key_outcome(r: &Reservation, used: IdempotentBooking) -> Booking {
+    if used.reservation_id == r.reservation_id {
+        Booking::Confirmed
+    } else {
+        Booking::KeyUsed(used)
     }
 }
 
@@ -184,7 +234,22 @@ impl ReservationStore for DynamoRecords {
                 .map_err(|e| build_error("idempotency key put", e))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        let err = match transact(&self.client, "booking", items).await {
+        let token = request_token(&r.email, idempotency_key, &r.reservation_id);
+        let mut result =
+            transact_with_token(&self.client, "booking", items.clone(), Some(&token)).await;
+        if result.as_ref().is_err_and(token_mismatch) {
+            // The key's token went to another try within DynamoDB's 10 minutes. If that try
+            // booked, the key says so below; otherwise this try runs under its own token.
+            let own = request_token(&r.email, None, &r.reservation_id);
+            result = match idempotency_key {
+                Some(key) => match self.idempotent_booking(&r.email, key, r.created_at).await? {
+                    Some(used) => return Ok(key_outcome(r, used)),
+                    None => transact_with_token(&self.client, "booking", items, Some(&own)).await,
+                },
+                None => transact_with_token(&self.client, "booking", items, Some(&own)).await,
+            };
+        }
+        let err = match result {
             Ok(()) => return Ok(Booking::Confirmed),
             Err(err) => err,
         };
@@ -194,15 +259,17 @@ impl ReservationStore for DynamoRecords {
         let failed =
             |i: usize| codes.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed");
         // With a key, a refusal of any kind may be a concurrent retry's success (its key item
-        // in flight or written), so the key decides first.
+        // in flight or written), or this very booking's own commit answered late (a retried
+        // call: DynamoDB's token makes that a success, an emulator may refuse it), so the key
+        // decides first.
         if let Some(key) = idempotency_key {
             if let Some(used) = self.idempotent_booking(&r.email, key, r.created_at).await? {
-                return Ok(Booking::KeyUsed(used));
+                return Ok(key_outcome(r, used));
             }
         }
         if codes.iter().all(Option::is_none) {
             // No per-item reasons (some emulators omit them): find out by reading.
-            return Err(self.diagnose_booking(r).await);
+            return self.diagnose_booking(r, false).await;
         }
         if failed(3) {
             return Err(AppError::internal(
@@ -210,7 +277,8 @@ impl ReservationStore for DynamoRecords {
             ));
         }
         if failed(2) {
-            return Err(AppError::AlreadyReserved);
+            // Another reservation holds the date, or this one does (its own earlier commit).
+            return self.diagnose_booking(r, true).await;
         }
         if failed(0) {
             return Err(AppError::SoldOut);
@@ -367,5 +435,32 @@ impl ReservationStore for DynamoRecords {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_tokens_are_deterministic_short_and_per_holder_and_key() {
+        let keyed = request_token("kim@festa.io", Some("try-1"), "01A");
+        assert_eq!(keyed.len(), 36);
+        assert!(keyed.bytes().all(|b| b.is_ascii_hexdigit()));
+        // Every try of one keyed booking shares the token, whatever its reservation id.
+        assert_eq!(keyed, request_token("kim@festa.io", Some("try-1"), "01B"));
+        assert_ne!(keyed, request_token("lee@festa.io", Some("try-1"), "01A"));
+        assert_ne!(keyed, request_token("kim@festa.io", Some("try-2"), "01A"));
+        // Without a key, each attempt has its own.
+        let unkeyed = request_token("kim@festa.io", None, "01A");
+        assert_eq!(unkeyed.len(), 36);
+        assert_eq!(unkeyed, request_token("kim@festa.io", None, "01A"));
+        assert_ne!(unkeyed, request_token("kim@festa.io", None, "01B"));
+        assert_ne!(unkeyed, keyed);
+        // A 255-character key still gives 36 characters.
+        assert_eq!(
+            request_token("kim@festa.io", Some(&"k".repeat(255)), "01A").len(),
+            36
+        );
     }
 }

@@ -21,6 +21,12 @@ impl ManualClock {
     pub fn advance(&self, by: Duration) {
         *self.now.lock().unwrap() += by;
     }
+
+    /// Puts the clock at `at` (forward or back), for tests that need a given instant, such as
+    /// a time zone's midnight.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.now.lock().unwrap() = at;
+    }
 }
 
 impl Clock for ManualClock {

@@ -56,12 +56,28 @@ impl ReservationStore for MemoryRecords {
             let slot = (reservation.email.clone(), key.to_string());
             if let Some((used, lapses)) = book.keys.get(&slot) {
                 if *lapses > now {
+                    // This very booking again (a retried call whose first try committed) is
+                    // confirmed; another try's booking is what the key booked.
+                    if used.reservation_id == reservation.reservation_id {
+                        return Ok(Booking::Confirmed);
+                    }
                     return Ok(Booking::KeyUsed(used.clone()));
                 }
             }
         }
-        if book.guards.contains_key(&guard_key(reservation)) {
+        if let Some(holder) = book.guards.get(&guard_key(reservation)) {
+            if *holder == reservation.reservation_id {
+                return Ok(Booking::Confirmed);
+            }
             return Err(AppError::AlreadyReserved);
+        }
+        if book
+            .reservation(&reservation.email, &reservation.reservation_id)
+            .is_some()
+        {
+            return Err(AppError::internal(
+                "a reservation id was booked again after its reservation was cancelled",
+            ));
         }
         let stock = festivals
             .get_mut(&reservation.festival_id)

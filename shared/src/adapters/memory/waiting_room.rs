@@ -29,6 +29,9 @@ struct Line {
     arrivals: HashMap<String, u64>,
     /// User → end of admission, in ms.
     admitted: HashMap<String, i64>,
+    /// User → (end of the admission, the booking attempt that spent it): spent admissions,
+    /// remembered until they would have ended so the attempt may retry or hand them back.
+    spent: HashMap<String, (i64, String)>,
     /// The chain holding the ticker lease (`chain:tick`) and when the lease lapses, in ms.
     lease: Option<(String, i64)>,
     tokens: Option<f64>,
@@ -162,8 +165,61 @@ impl WaitingRoom for MemoryWaitingRoom {
         let mut festivals = self.festivals.lock().unwrap();
         if let Some(line) = festivals.get_mut(festival_id) {
             line.admitted.remove(email);
+            line.spent.remove(email);
         }
         Ok(())
+    }
+
+    async fn spend_admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        claim: &str,
+    ) -> AppResult<Option<DateTime<Utc>>> {
+        let now = now.timestamp_millis();
+        let mut festivals = self.festivals.lock().unwrap();
+        let Some(line) = festivals.get_mut(festival_id) else {
+            return Ok(None);
+        };
+        if let Some(until) = line.admitted_until(email, now) {
+            line.admitted.remove(email);
+            line.spent
+                .insert(email.to_string(), (until, claim.to_string()));
+            return Ok(from_millis(until));
+        }
+        Ok(match line.spent.get(email) {
+            Some((until, by)) if by == claim && *until > now => from_millis(*until),
+            _ => None,
+        })
+    }
+
+    async fn return_admission(
+        &self,
+        festival_id: &str,
+        email: &str,
+        now: DateTime<Utc>,
+        claim: &str,
+    ) -> AppResult<bool> {
+        let now = now.timestamp_millis();
+        let mut festivals = self.festivals.lock().unwrap();
+        let Some(line) = festivals.get_mut(festival_id) else {
+            return Ok(false);
+        };
+        let until = match line.spent.get(email) {
+            Some((until, by)) if by == claim => *until,
+            _ => return Ok(false),
+        };
+        line.spent.remove(email);
+        if until <= now {
+            return Ok(false);
+        }
+        // Admitted again, so no longer waiting (a join while the booking was in flight).
+        if let Some(arrival) = line.arrivals.remove(email) {
+            line.queue.remove(&arrival);
+        }
+        line.admitted.insert(email.to_string(), until);
+        Ok(true)
     }
 
     async fn release_chain(&self, next: &AdmitTick) -> AppResult<()> {
@@ -193,6 +249,7 @@ impl WaitingRoom for MemoryWaitingRoom {
             return Ok(TickOutcome::Stale);
         }
         line.admitted.retain(|_, end| *end > now);
+        line.spent.retain(|_, (end, _)| *end > now);
 
         let burst = burst(policy);
         let rate = f64::from(policy.rate_per_second);

@@ -1,12 +1,12 @@
 //! When the daily run fires, which festival dates are "tomorrow".
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use serde::Deserialize;
 
 use crate::error::AppResult;
 use crate::model::FestivalDay;
 use crate::ports::FestivalCalendar;
+use crate::services::festival_days::{day_begins, zone_of};
 
 /// The fields of an EventBridge event the planner reads.
 #[derive(Deserialize)]
@@ -76,23 +76,7 @@ fn is_due(at: DateTime<Utc>, zone: &str, date: NaiveDate) -> bool {
 /// The instant `day` begins in its festival's zone (its first valid local time, should a
 /// daylight-saving change skip midnight).
 pub fn day_starts_at(day: &FestivalDay) -> DateTime<Utc> {
-    let tz = zone_of(&day.time_zone);
-    let mut local = day.date.and_time(NaiveTime::MIN);
-    for _ in 0..4 {
-        if let Some(start) = tz.from_local_datetime(&local).earliest() {
-            return start.with_timezone(&Utc);
-        }
-        local += TimeDelta::minutes(30);
-    }
-    day.date.and_time(NaiveTime::MIN).and_utc()
-}
-
-/// The zone named `zone`, or UTC for a name this build does not know.
-fn zone_of(zone: &str) -> Tz {
-    zone.parse::<Tz>().unwrap_or_else(|_| {
-        tracing::warn!(zone, "unknown festival time zone; judging dates in UTC");
-        Tz::UTC
-    })
+    day_begins(&day.time_zone, day.date)
 }
 
 #[cfg(test)]
