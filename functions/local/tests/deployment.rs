@@ -55,6 +55,10 @@ const REQUIRED_BY_BINARY: &[(&str, &[&str])] = &[
     // Sign-out closes the user's chat connections: presence in Redis, the management API.
     ("signout", &["REDIS_URL", "CHAT_CALLBACK_URL"]),
     (
+        "confirm-forgot-password",
+        &["REDIS_URL", "CHAT_CALLBACK_URL"],
+    ),
+    (
         "reminder-planner",
         &["RECORDS_TABLE", "REMINDER_QUEUE_URL", "PUSH_QUEUE_URL"],
     ),
