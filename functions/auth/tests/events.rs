@@ -540,6 +540,27 @@ async fn confirm_forgot_password_event_replaces_the_password_and_ends_every_logi
     let h = harness();
     confirmed_account(&h).await;
     let tokens = login(&h).await;
+    // The user has a chat connection open; someone else has one.
+    let now = SystemClock.now();
+    let me = h
+        .state
+        .accounts
+        .token_keys()
+        .await
+        .unwrap()
+        .decode(tokens["accessToken"].as_str().unwrap(), now)
+        .unwrap();
+    let later = now + chrono::Duration::hours(2);
+    for (user, connection) in [
+        (me.user_id.as_str(), "PhoneConnId="),
+        ("someone-else", "TheirConnId="),
+    ] {
+        assert!(h
+            .presence
+            .track(user, connection, now, later, 5)
+            .await
+            .unwrap());
+    }
     invoke(&h, "/forgot-password", &fixture("forgot-password"))
         .await
         .assert_json(202);
@@ -562,6 +583,8 @@ async fn confirm_forgot_password_event_replaces_the_password_and_ends_every_logi
     let answer = answer.assert_json(200);
     assert_eq!(answer["email"], EMAIL);
     assert_eq!(answer["status"], "CONFIRMED");
+    // The user's chat connection is closed, nobody else's.
+    assert_eq!(h.evictions.closed(), vec!["PhoneConnId="]);
     // The old login is over, the old password refused, the new one works.
     let event = fill(
         &fixture("refresh-token"),

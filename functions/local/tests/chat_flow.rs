@@ -18,13 +18,16 @@ const WAIT: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_millis(300);
 
 struct Fan {
+    email: String,
     token: String,
 }
 
 impl Platform {
     async fn fan(&self, prefix: &str) -> Fan {
-        let tokens = self.account(&unique(prefix)).await;
+        let email = unique(prefix);
+        let tokens = self.account(&email).await;
         Fan {
+            email,
             token: tokens["accessToken"].as_str().unwrap().to_string(),
         }
     }
@@ -721,6 +724,38 @@ async fn abuse(p: &Platform, admin: &str, check_rate: bool) {
         Some(401)
     );
     send_and_ack(&mut eve1, &room, "still here", "e-1").await;
+
+    // A password reset ends every login too: Eve's socket closes, and her old token opens none.
+    let (status, body) = p
+        .call(
+            M::POST,
+            "/forgot-password",
+            None,
+            Some(json!({"email": eve.email})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let code = p.code_for(&eve.email).await;
+    let (status, body) = p
+        .call(
+            M::POST,
+            "/confirm-forgot-password",
+            None,
+            Some(json!({"email": eve.email, "code": code, "newPassword": "a-new-festival-pass"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        eve1.closed_within(WAIT).await,
+        "a password reset closes the socket"
+    );
+    let eve_url = format!("{}/ws?token={}", p.ws(), eve.token);
+    assert_eq!(
+        ChatClient::refusal(&eve_url)
+            .await
+            .map(|(status, _)| status),
+        Some(401)
+    );
 }
 
 async fn send_and_ack(client: &mut ChatClient, room: &str, content: &str, id: &str) -> u64 {
