@@ -2,7 +2,7 @@
 //!
 //! M real accounts (made before the clock starts) join one room and each opens a WebSocket
 //! and views the room. A few senders (second devices of the first accounts) send K messages
-//! in all, each under the per-connection rate limit. Every listener records each message's
+//! in all, each under the per-user rate limit (a sender is its user's only sending connection). Every listener records each message's
 //! `seq` and when it arrived; a message carries when it was sent. Prints messages delivered
 //! per second, end-to-end latency p50/p99/max, and the messages lost, duplicated or out of
 //! order (all must be 0). Then a second room is filled with H messages through the chat
