@@ -2060,12 +2060,43 @@ fn the_authorizer_reads_sessions_and_no_password_hash() {
         .filter(|s| !dynamodb_actions(s).is_empty())
         .collect();
     assert_eq!(statements.len(), 1, "one DynamoDB statement");
-    let statement = statements[0];
-    assert_eq!(dynamodb_actions(statement), ["dynamodb:GetItem"]);
-    assert_eq!(statement_tables(statement), [Some(records)]);
+    assert_reads_only_sessions(statements[0], &records, "authorizer");
+}
+
+/// `$connect` checks the token's login as the authorizer does: its read of `USER#` items is
+/// narrowed to the session's attributes the same way.
+#[test]
+fn ws_connect_reads_sessions_and_no_password_hash() {
+    let template = template();
+    let records = records_table(&template);
+    let functions = functions(&template);
+    let connect = functions
+        .iter()
+        .find(|f| f.binary == "ws-connect")
+        .expect("ws-connect");
+    let user_reads: Vec<&Value> = connect
+        .statements()
+        .into_iter()
+        .filter(|s| leading_keys(s).contains("USER#*"))
+        .collect();
+    assert_eq!(user_reads.len(), 1, "one statement reaches USER# items");
+    assert_reads_only_sessions(user_reads[0], &records, "ws-connect");
+}
+
+/// The statement allows only a `GetItem` of `USER#` items that projects exactly the session's
+/// attributes (`SESSION_ATTRIBUTES`, what the adapter asks for), so no password or code hash
+/// of the account item in the same partition can be read.
+fn assert_reads_only_sessions(statement: &Value, records: &str, who: &str) {
+    assert_eq!(dynamodb_actions(statement), ["dynamodb:GetItem"], "{who}");
+    assert_eq!(
+        statement_tables(statement),
+        [Some(records.to_string())],
+        "{who}"
+    );
     assert_eq!(
         leading_keys(statement),
-        BTreeSet::from(["USER#*".to_string()])
+        BTreeSet::from(["USER#*".to_string()]),
+        "{who}"
     );
     let attributes: BTreeSet<&str> = items(get(
         statement,
@@ -2083,19 +2114,19 @@ fn the_authorizer_reads_sessions_and_no_password_hash() {
         .collect();
     assert_eq!(
         attributes, read,
-        "the policy allows what the adapter projects"
+        "{who}: the policy allows what the adapter projects"
     );
     for key in ["pk", "sk"] {
         assert!(
             attributes.contains(key),
-            "DynamoDB wants the key attributes listed"
+            "{who}: DynamoDB wants the key attributes listed"
         );
     }
     for attribute in &attributes {
         let lower = attribute.to_ascii_lowercase();
         assert!(
             !lower.contains("password") && !lower.contains("code"),
-            "the authorizer may read {attribute}"
+            "{who} may read {attribute}"
         );
     }
     // Without it, a GetItem with no projection (Select ALL_ATTRIBUTES) would be allowed too.
@@ -2104,7 +2135,8 @@ fn the_authorizer_reads_sessions_and_no_password_hash() {
             statement,
             &["Condition", "StringEqualsIfExists", "dynamodb:Select"]
         ),
-        Some("SPECIFIC_ATTRIBUTES")
+        Some("SPECIFIC_ATTRIBUTES"),
+        "{who}"
     );
 }
 
