@@ -4,11 +4,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::directory::FestivalDirectory;
 use super::festival_days::date_has_begun;
-use super::tokens::Identity;
+use super::tokens::{sha256_hex, Identity};
 use super::validate::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::model::{BookingRequest, Reservation, ReservationStatus};
@@ -70,10 +69,7 @@ pub fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
 /// key (up to 255 characters of the client's choosing) is never stored in Redis as sent.
 pub fn attempt_claim(email: &str, key: Option<&str>, reservation_id: &str) -> String {
     match key {
-        Some(key) => format!(
-            "key:{}",
-            hex::encode(Sha256::digest(format!("{email}\0{key}").as_bytes()))
-        ),
+        Some(key) => format!("key:{}", sha256_hex(&format!("{email}\0{key}"))),
         None => format!("attempt:{reservation_id}"),
     }
 }

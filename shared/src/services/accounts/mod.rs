@@ -18,9 +18,9 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use super::tokens::{Identity, RefreshToken, TokenKeys, ACCESS_TTL};
+use super::tokens::{sha256_hex, Identity, RefreshToken, TokenKeys, ACCESS_TTL};
 use crate::error::{AppError, AppResult};
-use crate::model::{AccountStatus, Role, Session};
+use crate::model::{AccountStatus, PendingConfirmation, Role, Session};
 use crate::ports::{
     AccountStore, Clock, IdSource, Mailer, RateLimits, SessionStore, SocketEviction,
 };
@@ -355,6 +355,31 @@ fn check_code(code: &str) -> AppResult<&str> {
         ));
     }
     Ok(code)
+}
+
+impl Accounts {
+    /// Tries a mailed code (confirmation or reset) against the pending one: a code that took
+    /// its five wrong tries, or has expired, is refused before anything is counted; otherwise
+    /// `reserve_attempt` takes one try in the store, atomically, before the comparison, so
+    /// parallel guesses cannot outrun the limit.
+    async fn try_code(
+        &self,
+        pending: &PendingConfirmation,
+        code: &str,
+        reserve_attempt: impl std::future::Future<Output = AppResult<u32>>,
+    ) -> AppResult<()> {
+        if pending.failed_attempts >= MAX_CODE_ATTEMPTS {
+            return Err(AppError::code_attempts_exhausted());
+        }
+        if pending.expires_at <= self.clock.now() {
+            return Err(AppError::CodeExpired);
+        }
+        reserve_attempt.await?;
+        if sha256_hex(code) != pending.code_hash {
+            return Err(AppError::CodeMismatch);
+        }
+        Ok(())
+    }
 }
 
 /// Whole seconds from `now` until `at`, at least 1: a `Retry-After`.

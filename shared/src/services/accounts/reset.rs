@@ -91,19 +91,13 @@ impl Accounts {
             .await?
             .ok_or(AppError::CodeMismatch)?;
         let reset = account.password_reset.ok_or(AppError::CodeMismatch)?;
-        if reset.failed_attempts >= MAX_CODE_ATTEMPTS {
-            return Err(AppError::code_attempts_exhausted());
-        }
-        if reset.expires_at <= self.clock.now() {
-            return Err(AppError::CodeExpired);
-        }
-        // The attempt is taken before the comparison, so parallel guesses cannot outrun the limit.
-        self.accounts
-            .reserve_reset_attempt(&email, MAX_CODE_ATTEMPTS)
-            .await?;
-        if sha256_hex(code) != reset.code_hash {
-            return Err(AppError::CodeMismatch);
-        }
+        self.try_code(
+            &reset,
+            code,
+            self.accounts
+                .reserve_reset_attempt(&email, MAX_CODE_ATTEMPTS),
+        )
+        .await?;
         let password_hash = passwords::hash(req.new_password).await?;
         self.accounts
             .reset_password(&email, &reset.code_hash, &password_hash, self.clock.now())

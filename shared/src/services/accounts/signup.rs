@@ -190,19 +190,13 @@ impl Accounts {
             });
         }
         let pending = account.confirmation.ok_or(AppError::CodeMismatch)?;
-        if pending.failed_attempts >= MAX_CODE_ATTEMPTS {
-            return Err(AppError::code_attempts_exhausted());
-        }
-        if pending.expires_at <= self.clock.now() {
-            return Err(AppError::CodeExpired);
-        }
-        // The attempt is taken before the comparison, so parallel guesses cannot outrun the limit.
-        self.accounts
-            .reserve_code_attempt(&email, MAX_CODE_ATTEMPTS)
-            .await?;
-        if sha256_hex(code) != pending.code_hash {
-            return Err(AppError::CodeMismatch);
-        }
+        self.try_code(
+            &pending,
+            code,
+            self.accounts
+                .reserve_code_attempt(&email, MAX_CODE_ATTEMPTS),
+        )
+        .await?;
         self.accounts
             .mark_confirmed(&email, &pending.code_hash, self.clock.now())
             .await?;
