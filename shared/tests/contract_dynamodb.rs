@@ -14,6 +14,7 @@
 
 #[macro_use]
 mod contract;
+mod emulator;
 
 use festa::adapters::dynamodb::{ensure_tables, Client, DynamoRecords, DynamoSearchIndex};
 use tokio::sync::OnceCell;
@@ -22,20 +23,6 @@ use tokio::sync::OnceCell;
 static TABLES: OnceCell<(String, String)> = OnceCell::const_new();
 /// The reservation cases' records table, apart from the others (see the module docs).
 static RESERVATION_TABLE: OnceCell<String> = OnceCell::const_new();
-
-/// The AWS settings of the platform without its deadlines. The suite checks what the stores
-/// do, not how fast: moto answers one request at a time, so the thousand-booking rush queues
-/// every other case's calls for seconds, which the production bound
-/// (`festa::adapters::aws::OPERATION_TIMEOUT`, held by `functions/local/tests/outage.rs`)
-/// would turn into `503`s that say nothing about the store.
-async fn emulator_config() -> festa::adapters::aws::SdkConfig {
-    festa::adapters::aws::load()
-        .await
-        .into_builder()
-        .timeout_config(aws_sdk_dynamodb::config::timeout::TimeoutConfig::disabled())
-        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::standard())
-        .build()
-}
 
 /// Stores on this run's tables, or `None` (after a note) when no endpoint is configured.
 ///
@@ -49,7 +36,7 @@ async fn stores() -> Option<(DynamoRecords, DynamoSearchIndex)> {
         eprintln!("skipped: set AWS_ENDPOINT_URL to run the DynamoDB contract suite");
         return None;
     }
-    let client = Client::new(&emulator_config().await);
+    let client = Client::new(&emulator::config_without_deadlines().await);
     let (records, search) = TABLES
         .get_or_init(|| async {
             let run = ulid::Ulid::generate().to_string().to_lowercase();
@@ -76,7 +63,7 @@ async fn stores() -> Option<(DynamoRecords, DynamoSearchIndex)> {
 /// `scripts/test.sh` runs moto one request at a time (`scripts/moto_serial.py`).
 async fn reservation_store() -> Option<DynamoRecords> {
     stores().await?;
-    let client = Client::new(&emulator_config().await);
+    let client = Client::new(&emulator::config_without_deadlines().await);
     let table = RESERVATION_TABLE
         .get_or_init(|| async {
             let run = ulid::Ulid::generate().to_string().to_lowercase();

@@ -138,6 +138,9 @@ async fn recorded_events_keep_what_was_published_in_order() {
 // SQS and EventBridge
 
 #[cfg(all(feature = "sqs", feature = "eventbridge"))]
+mod emulator;
+
+#[cfg(all(feature = "sqs", feature = "eventbridge"))]
 mod on_aws {
     use super::*;
     use aws_sdk_eventbridge::types::Target;
@@ -145,11 +148,8 @@ mod on_aws {
     use festa::adapters::eventbridge::EventBridgeEvents;
     use festa::adapters::sqs_ticks::SqsTicks;
 
-    /// The SDK configuration for `AWS_ENDPOINT_URL` without the platform's deadlines, or `None`
-    /// (after a note) when there is none. The cases count what arrives: moto answers one request
-    /// at a time, so under the other suites' load an attempt can outlive its production deadline
-    /// after the emulator took it, and the SDK's retry would deliver it twice (which says
-    /// nothing about the adapters; the production bound is held by the outage tests).
+    /// The SDK configuration for `AWS_ENDPOINT_URL` without the platform's deadlines (the cases
+    /// count what arrives; see `emulator`), or `None` (after a note) when there is none.
     async fn aws() -> Option<aws_config::SdkConfig> {
         if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
             if std::env::var("FESTA_REQUIRE_REAL").as_deref() == Ok("1") {
@@ -158,14 +158,7 @@ mod on_aws {
             eprintln!("skipped: set AWS_ENDPOINT_URL to run the SQS and EventBridge cases");
             return None;
         }
-        Some(
-            festa::adapters::aws::load()
-                .await
-                .into_builder()
-                .timeout_config(aws_smithy_types::timeout::TimeoutConfig::disabled())
-                .retry_config(aws_smithy_types::retry::RetryConfig::standard())
-                .build(),
-        )
+        Some(crate::emulator::config_without_deadlines().await)
     }
 
     /// A new queue: its URL and ARN.
